@@ -1,0 +1,112 @@
+// Jepsen/Knossos EDN histories: one vector of op maps, or one map per line (Porcupine's kv files
+// are the latter). Knossos's conventions: `:fail` ops never happened, `:info` ops stay pending, and
+// a read that completes with nil constrains nothing. Nemesis ops become fault annotations.
+// Also the exporter, so a history recorded here can be checked by Knossos.
+
+import { EVENT_TYPES, HistoryError, type EventType, type HistoryEvent } from '../history.js';
+import { EdnReader, EdnSyntaxError, Keyword, ednToPlain, plainToEdn, type EdnValue } from './edn.js';
+
+const READ_FS = new Set(['read', 'get']);
+
+function field(map: Map<EdnValue, EdnValue>, name: string): EdnValue | undefined {
+  return map.get(`:${name}`);
+}
+
+function toEvent(value: EdnValue, file: string, line: number, position: number): HistoryEvent {
+  if (!(value instanceof Map))
+    throw new HistoryError(file, line, 'expected an op map like {:process 0, :type :invoke, :f :read, :value nil}');
+  const typeValue = field(value, 'type');
+  const type = typeValue instanceof Keyword ? typeValue.name : undefined;
+  if (type === undefined || !EVENT_TYPES.includes(type as EventType)) {
+    throw new HistoryError(
+      file,
+      line,
+      `:type must be one of :invoke, :ok, :fail, :info, got ${typeValue === undefined ? 'nothing' : String(typeValue)}`,
+    );
+  }
+  const processValue = field(value, 'process');
+  let process: number | string;
+  if (typeof processValue === 'number') process = processValue;
+  else if (processValue instanceof Keyword) process = processValue.name;
+  else if (typeof processValue === 'string') process = processValue;
+  else
+    throw new HistoryError(
+      file,
+      line,
+      `:process must be an integer or :nemesis, got ${processValue === undefined ? 'nothing' : String(ednToPlain(processValue ?? null))}`,
+    );
+  const fValue = field(value, 'f');
+  if (!(fValue instanceof Keyword) && typeof fValue !== 'string') {
+    throw new HistoryError(file, line, `:f must be a keyword like :read, got ${fValue === undefined ? 'nothing' : String(fValue)}`);
+  }
+  const f = fValue instanceof Keyword ? fValue.name : fValue;
+  const timeValue = field(value, 'time');
+  const event: HistoryEvent = {
+    index: position,
+    time: typeof timeValue === 'number' ? timeValue : position,
+    process,
+    type: type as EventType,
+    f,
+  };
+  const key = field(value, 'key');
+  if (key !== undefined && key !== null) event.key = typeof key === 'string' ? key : String(ednToPlain(key));
+  const raw = field(value, 'value');
+  const plain = raw === undefined ? undefined : ednToPlain(raw);
+  // Knossos: a read completing with nil constrains nothing (its value stays unknown).
+  if (!(type === 'ok' && READ_FS.has(f) && plain === null) && plain !== undefined) event.value = plain;
+  if (type === 'invoke' && READ_FS.has(f) && plain === null) delete event.value;
+  const error = field(value, 'error');
+  if (error !== undefined && error !== null) event.error = typeof error === 'string' ? error : JSON.stringify(ednToPlain(error));
+  return event;
+}
+
+export function parseJepsenEdn(text: string, file: string): { events: HistoryEvent[]; lines: number[] } {
+  const events: HistoryEvent[] = [];
+  const lines: number[] = [];
+  const reader = new EdnReader(text);
+  try {
+    const first = reader.peek();
+    const wrapped = first === '[' || first === '(';
+    if (wrapped) reader.expect(first);
+    const close = first === '[' ? ']' : ')';
+    for (;;) {
+      const next = reader.peek();
+      if (next === '') {
+        if (wrapped) throw new HistoryError(file, reader.currentLine, `unexpected end of input, expected "${close}" closing the history`);
+        break;
+      }
+      if (wrapped && next === close) {
+        reader.expect(close);
+        if (reader.peek() !== '') throw new HistoryError(file, reader.currentLine, 'unexpected text after the history vector');
+        break;
+      }
+      const line = reader.currentLine;
+      const value = reader.read();
+      events.push(toEvent(value, file, line, events.length));
+      lines.push(line);
+    }
+  } catch (error) {
+    if (error instanceof EdnSyntaxError) throw new HistoryError(file, error.line, `EDN syntax: ${error.detail} (column ${error.column})`);
+    throw error;
+  }
+  return { events, lines };
+}
+
+/** Writes events as Jepsen EDN, one op map per line inside a vector. */
+export function formatJepsenEdn(events: HistoryEvent[]): string {
+  const out: string[] = [];
+  for (const e of events) {
+    const parts = [
+      `:index ${e.index}`,
+      `:time ${Math.round(e.time)}`,
+      `:process ${typeof e.process === 'number' ? e.process : `:${e.process}`}`,
+      `:type :${e.type}`,
+      `:f :${e.f}`,
+    ];
+    if (e.key !== undefined) parts.push(`:key ${JSON.stringify(e.key)}`);
+    parts.push(`:value ${plainToEdn(e.value)}`);
+    if (e.error !== undefined) parts.push(`:error ${JSON.stringify(e.error)}`);
+    out.push(`{${parts.join(', ')}}`);
+  }
+  return `[${out.join('\n ')}]\n`;
+}

@@ -1,0 +1,47 @@
+// Importer for the Jepsen etcd logs in Porcupine's test data: one event per line,
+// `INFO  jepsen.util - <proc> <type> <f> <value>`. A failed cas compared and found another value
+// (recorded with error `cas_mismatch`); a failed read timed out and constrains nothing; `:info`
+// ops never return.
+
+import { HistoryError, type EventType, type HistoryEvent } from '../history.js';
+import { CAS_MISMATCH } from '../models/register.js';
+
+const LINE = /^INFO\s+jepsen\.util\s+-\s+(\S+)\s+:(invoke|ok|fail|info)\s+:(\w+)\s+(.*?)\s*$/;
+
+function parseValue(text: string, f: string, file: string, line: number): unknown {
+  if (text === 'nil') return null;
+  if (text === ':timed-out') return undefined;
+  if (/^-?\d+$/.test(text)) return Number(text);
+  const pair = /^\[\s*(-?\d+|nil)\s+(-?\d+|nil)\s*\]$/.exec(text);
+  if (f === 'cas' && pair) return [pair[1] === 'nil' ? null : Number(pair[1]), pair[2] === 'nil' ? null : Number(pair[2])];
+  throw new HistoryError(file, line, `expected nil, an integer, [from to] or :timed-out as the value, got "${text}"`);
+}
+
+export function parsePorcupineEtcd(text: string, file: string): { events: HistoryEvent[]; lines: number[] } {
+  const events: HistoryEvent[] = [];
+  const lines: number[] = [];
+  const rows = text.split('\n');
+  for (let i = 0; i < rows.length; i++) {
+    const raw = rows[i].trim();
+    if (raw === '') continue;
+    const m = LINE.exec(raw);
+    if (!m) throw new HistoryError(file, i + 1, 'expected "INFO jepsen.util - <process> :<type> :<f> <value>"');
+    const [, processText, type, f, valueText] = m;
+    if (!/^\d+$/.test(processText)) throw new HistoryError(file, i + 1, `expected an integer process id, got "${processText}"`);
+    if (!['read', 'write', 'cas'].includes(f)) throw new HistoryError(file, i + 1, `expected :read, :write or :cas, got ":${f}"`);
+    const event: HistoryEvent = {
+      index: events.length,
+      time: events.length,
+      process: Number(processText),
+      type: type as EventType,
+      f,
+    };
+    const value = parseValue(valueText, f, file, i + 1);
+    if (value !== undefined) event.value = value;
+    if (type === 'fail' && f === 'cas') event.error = CAS_MISMATCH;
+    if (valueText === ':timed-out') event.error = 'timed-out';
+    events.push(event);
+    lines.push(i + 1);
+  }
+  return { events, lines };
+}

@@ -1,0 +1,119 @@
+// The Model interface: what the checker needs to know about a data type. A model is small and
+// pure: an initial state, a step function, equality and hash, a partition, and text descriptions.
+
+import { formatValue, type Operation } from './history.js';
+
+/**
+ * How the search treats an operation.
+ * - required: it took effect; it must be placed in the linearization.
+ * - optional: it may or may not have taken effect (indeterminate); placed only if that helps.
+ * - skip: it constrains nothing (a failed write, a read whose result is unknown).
+ */
+export type OpRole = 'required' | 'optional' | 'skip';
+
+export interface Model<S = unknown> {
+  /** Name used on the command line. */
+  readonly name: string;
+  /** One line for `--help` and reports. */
+  readonly summary: string;
+  /** The operation names (`f`) this model understands. */
+  readonly operations: readonly string[];
+  init(): S;
+  /**
+   * The state after `op` in `state`, or `undefined` if `op` cannot take effect there with the
+   * result it reported. For an optional op this is the state as if it took effect.
+   */
+  step(state: S, op: Operation): S | undefined;
+  /** True if `op` never changes the state when it is legal (reads, failed compare-and-sets). */
+  readOnly(op: Operation): boolean;
+  role(op: Operation): OpRole;
+  /** A problem with the op's shape for this model (wrong f, cas without a pair), or undefined. */
+  validate(op: Operation): string | undefined;
+  hash(state: S): number;
+  equal(a: S, b: S): boolean;
+  /** Independent parts (P-compositionality), e.g. one per key; each is checked on its own. */
+  partition(ops: Operation[]): Operation[][];
+  describeOp(op: Operation): string;
+  describeState(state: S): string;
+}
+
+/** The usual roles: ok ops are required, indeterminate ones optional unless read-only, failures skipped. */
+export function defaultRole(op: Operation, readOnly: boolean): OpRole {
+  if (op.status === 'ok') return 'required';
+  if (op.status === 'info') return readOnly ? 'skip' : 'optional';
+  return 'skip';
+}
+
+/** Groups operations by key, in call order; operations without a key share one part. */
+export function partitionByKey(ops: Operation[]): Operation[][] {
+  const parts = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const key = op.key ?? '';
+    let part = parts.get(key);
+    if (part === undefined) {
+      part = [];
+      parts.set(key, part);
+    }
+    part.push(op);
+  }
+  return [...parts.values()];
+}
+
+/** FNV-1a over a string, as an unsigned 32-bit number; `seed` tells kinds of value apart. */
+export function hashString(text: string, seed = 0): number {
+  let hash = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** Hash of a long string from its length, head and tail: constant time for growing kv values. */
+function hashLongString(text: string): number {
+  const head = hashString(text.slice(0, 16), text.length);
+  return hashString(text.slice(-48), head);
+}
+
+/**
+ * Hash of a JSON-like value (null, numbers, strings, arrays, objects). Long strings are sampled
+ * (length, head and tail): equality is always checked in full, so this only costs speed on the
+ * rare strings that differ in the middle alone.
+ */
+export function hashValue(value: unknown): number {
+  if (value === null || value === undefined) return 0x9e3779b9;
+  if (typeof value === 'number')
+    return Number.isInteger(value)
+      ? Math.imul(value | 0, 0x9e3779b1) ^ Math.floor(value / 2 ** 32) ^ 0x5bd1e995
+      : hashString(String(value), 1);
+  if (typeof value === 'string') return value.length > 64 ? hashLongString(value) : hashString(value, 2);
+  return hashString(JSON.stringify(value), 3);
+}
+
+/** Equality of JSON-like values: primitives by value, arrays and objects structurally. */
+export function valueEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return (a ?? null) === (b ?? null);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function describeValue(value: unknown): string {
+  return formatValue(value);
+}
+
+/** A compare-and-set argument: `[from, to]` or `{from, to}`. */
+export function casPair(input: unknown): { from: unknown; to: unknown } | undefined {
+  if (Array.isArray(input) && input.length === 2) return { from: input[0], to: input[1] };
+  if (typeof input === 'object' && input !== null && 'from' in input && 'to' in input) {
+    const pair = input as { from: unknown; to: unknown };
+    return { from: pair.from, to: pair.to };
+  }
+  return undefined;
+}
+
+/** Error returned by `validate` for an operation this model does not know. */
+export function unknownOperation(model: { name: string; operations: readonly string[] }, op: Operation): string | undefined {
+  if (model.operations.includes(op.f)) return undefined;
+  return `operation "${op.f}" is not one model ${model.name} understands (expected one of: ${model.operations.join(', ')})`;
+}

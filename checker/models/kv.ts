@@ -1,0 +1,103 @@
+// Key-value models, split by key: `kv` (get/put/append, the 6.824 lab's model: every key starts as
+// the empty string) and `kv-cas` (what the Skepsis node serves: get/put/append/cas/delete, keys start
+// absent, a get of an absent key returns null).
+
+import type { Operation } from '../history.js';
+import {
+  casPair,
+  defaultRole,
+  describeValue,
+  hashValue,
+  partitionByKey,
+  unknownOperation,
+  valueEqual,
+  type Model,
+  type OpRole,
+} from '../model.js';
+import { CAS_MISMATCH } from './register.js';
+
+export interface KvOptions {
+  /** Every key's value before any write: "" for kv, null (absent) for kv-cas. */
+  initial?: string | null;
+}
+
+type KvState = string | null;
+
+function asText(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function createKv(name: string, full: boolean, options: KvOptions): Model<KvState> {
+  const initial: KvState = options.initial !== undefined ? options.initial : full ? null : '';
+  const model: Model<KvState> = {
+    name,
+    summary: full
+      ? 'key-value store with get, put, append, cas ([from, to]) and delete; keys start absent (null)'
+      : 'key-value store with get, put and append (6.824); keys start as ""',
+    operations: full ? ['get', 'put', 'append', 'cas', 'delete'] : ['get', 'put', 'append'],
+    init: () => initial,
+    step(state, op) {
+      switch (op.f) {
+        case 'get':
+          if (full) return valueEqual(state, op.output ?? null) ? state : undefined;
+          return asText(state) === asText(op.output) ? state : undefined;
+        case 'put':
+          return full ? (op.input as KvState) : asText(op.input);
+        case 'append':
+          return asText(state) + asText(op.input);
+        case 'delete':
+          return null;
+        case 'cas': {
+          const pair = casPair(op.input)!;
+          const matches = valueEqual(state, pair.from ?? null);
+          if (op.status === 'fail') return matches ? undefined : state;
+          return matches ? ((pair.to ?? null) as KvState) : undefined;
+        }
+        default:
+          return undefined;
+      }
+    },
+    readOnly: (op) => op.f === 'get' || (op.f === 'cas' && op.status === 'fail'),
+    role(op): OpRole {
+      if (op.f === 'get') return op.status === 'ok' && op.output !== undefined ? 'required' : 'skip';
+      if (op.f === 'cas' && op.status === 'fail') return op.error === CAS_MISMATCH ? 'required' : 'skip';
+      return defaultRole(op, false);
+    },
+    validate(op) {
+      const unknown = unknownOperation(model, op);
+      if (unknown) return unknown;
+      if (op.key === undefined) return `${op.f} needs a key`;
+      if (op.f === 'cas' && casPair(op.input) === undefined) {
+        return `cas needs a [from, to] pair as its value, got ${describeValue(op.input)}`;
+      }
+      if ((op.f === 'put' || op.f === 'append') && op.input !== null && typeof op.input !== 'string') {
+        return `${op.f} needs a string value, got ${describeValue(op.input)}`;
+      }
+      return undefined;
+    },
+    hash: hashValue,
+    equal: (a, b) => a === b,
+    partition: partitionByKey,
+    describeOp(op: Operation) {
+      const pending = op.status === 'info' ? ' (?)' : '';
+      switch (op.f) {
+        case 'get':
+          return `get ${op.key} -> ${op.output === undefined ? '?' : describeValue(op.output)}`;
+        case 'delete':
+          return `delete ${op.key}${pending}`;
+        case 'cas': {
+          const pair = casPair(op.input);
+          const outcome = op.status === 'fail' ? ' -> mismatch' : pending;
+          return `cas ${op.key} ${describeValue(pair?.from)}->${describeValue(pair?.to)}${outcome}`;
+        }
+        default:
+          return `${op.f} ${op.key} ${describeValue(op.input)}${pending}`;
+      }
+    },
+    describeState: (state) => describeValue(state),
+  };
+  return model;
+}
+
+export const kvModel = (options: KvOptions = {}) => createKv('kv', false, options);
+export const kvCasModel = (options: KvOptions = {}) => createKv('kv-cas', true, options);

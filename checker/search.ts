@@ -1,0 +1,600 @@
+// The Wing-Gong/Lowe linearizability search for one independent part of a history, as in
+// Porcupine: a time-ordered list of call and return entries, linearize and backtrack, and a cache of
+// (set of linearized operations, model state) so that no configuration is explored twice.
+//
+// Beyond Porcupine:
+// - States are interned to small integers and transitions memoized per (state, op), so the hot
+//   loop does integer work only; the cache key is a pair of incremental (Zobrist) hashes of the
+//   linearized set, checked against the stored bitset on a hit, so a hash collision never prunes.
+// - Subsumption: a configuration is pruned when an explored one had the same state, the same
+//   required ops placed and a subset of its optional (indeterminate) ops placed (see ConfigCache).
+// - Read-only reduction: a read-only op (a read, a failed cas) that is callable and legal now is
+//   linearized at once and never branched on: placing it now is as good as placing it later, so
+//   if that fails the configuration fails.
+// - Indeterminate ops are optional (they have no return entry): they are placed only where they
+//   help, and the search ends as soon as every required op is placed.
+// It does no I/O; budgets come in as a deadline, a memory ceiling and a stop flag.
+
+import type { Operation } from './history.js';
+import type { Model } from './model.js';
+
+export interface SearchOptions {
+  /** performance.now() value after which the search gives up with `unknown`. */
+  deadlineMs?: number;
+  /** Ceiling on the search's own memory (cache and interned states), in bytes. */
+  memoryBytesMax?: number;
+  /** Polled every few thousand steps; returning true stops the search with `unknown`. */
+  shouldStop?: () => boolean;
+  /** Called about every `progressSteps` steps with the steps taken so far. */
+  onProgress?: (steps: number) => void;
+  progressSteps?: number;
+  /** Disable the read-only reduction (for comparison with Porcupine's step counts). */
+  noReadOnlyReduction?: boolean;
+}
+
+export type SearchVerdict = 'ok' | 'illegal' | 'unknown';
+
+/** Why an operation could not be placed next after the longest linearizable prefix. */
+export interface StuckOp {
+  opId: number;
+  /** `illegal`: the model rejects it in that state; `dead-end`: legal, but nothing completes after it. */
+  reason: 'illegal' | 'dead-end';
+  /** The state it would lead to, for dead ends. */
+  stateAfter?: string;
+}
+
+export interface SearchResult {
+  verdict: SearchVerdict;
+  /** For ok: op ids in linearization order (optional ops that were placed included). */
+  linearization?: number[];
+  /** For illegal/unknown: the longest linearizable prefix found (op ids). */
+  longestPrefix?: number[];
+  /** The model state after that prefix. */
+  stateAfterPrefix?: string;
+  /** For illegal: the ops that could not come next, with why. */
+  stuck?: StuckOp[];
+  /** For unknown: what ran out. */
+  reason?: 'timeout' | 'memory' | 'stopped';
+  steps: number;
+  cacheSize: number;
+  /** Ops the search took part in (required and optional; skipped ones excluded). */
+  opsChecked: number;
+}
+
+const CHECK_EVERY_STEPS = 4096;
+/** Returned by the inner loop when its slice of steps is used up. */
+const PAUSED: SearchResult = { verdict: 'unknown', steps: 0, cacheSize: 0, opsChecked: 0 };
+const NO_STATE = -2;
+const ILLEGAL = -1;
+
+/** Seeded 32-bit generator for the Zobrist keys (the search is deterministic). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Interns model states to integers and memoizes transitions per (state, op) in one flat table. */
+class StateSpace<S> {
+  readonly states: S[] = [];
+  private readonly byHash = new Map<number, number | number[]>();
+  /** transitions[state * opCount + op]: the next state, ILLEGAL, or NO_STATE when not computed. */
+  private transitions: Int32Array;
+  private readonly opCount: number;
+
+  constructor(
+    private readonly model: Model<S>,
+    private readonly ops: Operation[],
+  ) {
+    this.opCount = Math.max(1, ops.length);
+    this.transitions = new Int32Array(8 * this.opCount).fill(NO_STATE);
+  }
+
+  get bytes(): number {
+    return this.transitions.byteLength + this.states.length * 64;
+  }
+
+  intern(state: S): number {
+    const hash = this.model.hash(state);
+    const found = this.byHash.get(hash);
+    if (found !== undefined) {
+      if (typeof found === 'number') {
+        if (this.model.equal(this.states[found], state)) return found;
+      } else {
+        for (const id of found) if (this.model.equal(this.states[id], state)) return id;
+      }
+    }
+    const id = this.states.length;
+    this.states.push(state);
+    if (found === undefined) this.byHash.set(hash, id);
+    else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
+    else found.push(id);
+    if ((id + 1) * this.opCount > this.transitions.length) {
+      const grown = new Int32Array(this.transitions.length * 2).fill(NO_STATE);
+      grown.set(this.transitions);
+      this.transitions = grown;
+    }
+    return id;
+  }
+
+  /** The interned state after op in state, or ILLEGAL. */
+  next(stateId: number, op: number): number {
+    const slot = stateId * this.opCount + op;
+    const cached = this.transitions[slot];
+    if (cached !== NO_STATE) return cached;
+    const after = this.model.step(this.states[stateId], this.ops[op]);
+    const result = after === undefined ? ILLEGAL : this.intern(after);
+    this.transitions[slot] = result;
+    return result;
+  }
+}
+
+/**
+ * The configurations already explored: (required ops placed, optional ops placed, state). One
+ * entry per (required set, state), found by open addressing over parallel typed arrays and
+ * compared in full on a hash hit; each entry keeps an antichain of the optional sets explored with
+ * it. A configuration is subsumed when an explored one has the same state and required set and a
+ * subset of its optional set: fewer optional ops placed leaves more choices, so if that one failed
+ * this one fails too. With no optional ops this is Porcupine's exact cache.
+ */
+class ConfigCache {
+  private slots: Int32Array;
+  private mask: number;
+  private hashA: Uint32Array;
+  private hashB: Uint32Array;
+  private stateOf: Int32Array;
+  private firstMask: Int32Array;
+  private requiredArena: Uint32Array;
+  private optionalArena: Uint32Array;
+  private nextMask: Int32Array;
+  private entries = 0;
+  private masks = 0;
+
+  constructor(
+    private readonly requiredWords: number,
+    private readonly optionalWords: number,
+  ) {
+    const capacity = 1 << 6;
+    this.slots = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+    const entries = capacity >> 1;
+    this.hashA = new Uint32Array(entries);
+    this.hashB = new Uint32Array(entries);
+    this.stateOf = new Int32Array(entries);
+    this.firstMask = new Int32Array(entries);
+    this.requiredArena = new Uint32Array(entries * requiredWords);
+    this.optionalArena = new Uint32Array(entries * optionalWords);
+    this.nextMask = new Int32Array(entries);
+  }
+
+  /** Configurations stored. */
+  get count(): number {
+    return this.masks;
+  }
+
+  get bytes(): number {
+    return (
+      this.slots.byteLength +
+      this.hashA.byteLength * 4 +
+      this.requiredArena.byteLength +
+      this.optionalArena.byteLength +
+      this.nextMask.byteLength
+    );
+  }
+
+  /** Adds the configuration; false if it is already there or subsumed. */
+  insert(a: number, b: number, state: number, required: Uint32Array, optional: Uint32Array): boolean {
+    const requiredWords = this.requiredWords;
+    let slot = (a ^ Math.imul(state + 1, 0x9e3779b1)) & this.mask;
+    let entry = -1;
+    for (;;) {
+      const candidate = this.slots[slot];
+      if (candidate === -1) break;
+      if (this.hashA[candidate] === a && this.hashB[candidate] === b && this.stateOf[candidate] === state) {
+        const base = candidate * requiredWords;
+        let same = true;
+        for (let w = 0; w < requiredWords; w++) {
+          if (this.requiredArena[base + w] !== required[w]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          entry = candidate;
+          break;
+        }
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    if (entry === -1) {
+      entry = this.entries++;
+      if (entry >= this.hashA.length) this.growEntries();
+      this.hashA[entry] = a;
+      this.hashB[entry] = b;
+      this.stateOf[entry] = state;
+      this.firstMask[entry] = -1;
+      this.requiredArena.set(required, entry * requiredWords);
+      this.slots[slot] = entry;
+      if (this.entries * 2 > this.slots.length) this.rehash();
+    } else if (this.subsumed(entry, optional)) {
+      return false;
+    }
+    this.addMask(entry, optional);
+    return true;
+  }
+
+  /** Whether a stored optional set of `entry` is a subset of `optional`; drops stored supersets. */
+  private subsumed(entry: number, optional: Uint32Array): boolean {
+    const words = this.optionalWords;
+    let previous = -1;
+    let m = this.firstMask[entry];
+    while (m !== -1) {
+      const base = m * words;
+      let subset = true;
+      let superset = true;
+      for (let w = 0; w < words; w++) {
+        const stored = this.optionalArena[base + w];
+        const current = optional[w];
+        if ((stored & ~current) !== 0) subset = false;
+        if ((current & ~stored) !== 0) superset = false;
+      }
+      if (subset) return true;
+      const following = this.nextMask[m];
+      // A stored superset of this configuration is subsumed by it from now on: unlink it.
+      if (superset) {
+        if (previous === -1) this.firstMask[entry] = following;
+        else this.nextMask[previous] = following;
+      } else {
+        previous = m;
+      }
+      m = following;
+    }
+    return false;
+  }
+
+  private addMask(entry: number, optional: Uint32Array): void {
+    const m = this.masks++;
+    if (m >= this.nextMask.length) {
+      const grownNext = new Int32Array(this.nextMask.length * 2);
+      grownNext.set(this.nextMask);
+      this.nextMask = grownNext;
+      const grownArena = new Uint32Array(this.nextMask.length * this.optionalWords);
+      grownArena.set(this.optionalArena);
+      this.optionalArena = grownArena;
+    }
+    this.optionalArena.set(optional, m * this.optionalWords);
+    this.nextMask[m] = this.firstMask[entry];
+    this.firstMask[entry] = m;
+  }
+
+  private growEntries(): void {
+    const capacity = this.hashA.length * 2;
+    const grow = <T extends Uint32Array | Int32Array>(old: T, size: number): T => {
+      const next = new (old.constructor as new (n: number) => T)(size);
+      next.set(old);
+      return next;
+    };
+    this.hashA = grow(this.hashA, capacity);
+    this.hashB = grow(this.hashB, capacity);
+    this.stateOf = grow(this.stateOf, capacity);
+    this.firstMask = grow(this.firstMask, capacity);
+    this.requiredArena = grow(this.requiredArena, capacity * this.requiredWords);
+  }
+
+  private rehash(): void {
+    const capacity = this.slots.length * 2;
+    this.slots = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+    for (let entry = 0; entry < this.entries; entry++) {
+      let slot = (this.hashA[entry] ^ Math.imul(this.stateOf[entry] + 1, 0x9e3779b1)) & this.mask;
+      while (this.slots[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.slots[slot] = entry;
+    }
+  }
+}
+
+/** Checks one part: is there a linearization of `part` under `model`? */
+/** A search that runs in slices, so one hard part cannot hold back the others. */
+export interface PartSearch {
+  /** Runs up to about `stepsMax` more steps; the result once decided, else undefined. */
+  run(stepsMax: number): SearchResult | undefined;
+  /** Ends the search now as unknown (e.g. over the shared memory ceiling). */
+  abandon(reason: NonNullable<SearchResult['reason']>): SearchResult;
+  readonly steps: number;
+  /** Memory held by the cache and interned states. */
+  readonly bytes: number;
+}
+
+/** Checks one part to the end: is there a linearization of `part` under `model`? */
+export function searchPart<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): SearchResult {
+  const search = createPartSearch(model, part, options);
+  for (;;) {
+    const result = search.run(Infinity);
+    if (result !== undefined) return result;
+  }
+}
+
+/** Sets up the search of one part; nothing runs until `run`. */
+export function createPartSearch<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): PartSearch {
+  // Keep only the ops that constrain something; number them 0..n-1 locally.
+  const ops: Operation[] = [];
+  const roles: boolean[] = [];
+  for (const op of part) {
+    const role = model.role(op);
+    if (role === 'skip') continue;
+    ops.push(op);
+    roles.push(role === 'required');
+  }
+  const n = ops.length;
+  const space = new StateSpace(model, ops);
+  const initialState = space.intern(model.init());
+  let requiredCount = 0;
+  for (let i = 0; i < n; i++) if (roles[i]) requiredCount++;
+  const entryCount = n + requiredCount;
+  const entryTime = new Float64Array(entryCount);
+  const isRequired = new Int32Array(n);
+  const readOnly = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    isRequired[i] = roles[i] ? 1 : 0;
+    if (roles[i] && !options.noReadOnlyReduction && model.readOnly(ops[i])) readOnly[i] = 1;
+  }
+
+  // Entries: 0..n-1 are calls (entry i is op i's call), n.. are returns of required ops.
+  const returnOf = new Int32Array(n).fill(-1);
+  const opOfEntry = new Int32Array(entryCount);
+  const isCall = new Int32Array(entryCount);
+  for (let i = 0, r = n; i < n; i++) {
+    opOfEntry[i] = i;
+    entryTime[i] = ops[i].call;
+    isCall[i] = 1;
+    if (isRequired[i] === 0) continue;
+    returnOf[i] = r;
+    opOfEntry[r] = i;
+    entryTime[r] = ops[i].ret;
+    r++;
+  }
+  const order = new Int32Array(entryCount);
+  for (let e = 0; e < entryCount; e++) order[e] = e;
+  // By time; on ties calls come first (equal timestamps overlap), then by op order.
+  order.sort((x, y) => entryTime[x] - entryTime[y] || isCall[y] - isCall[x] || opOfEntry[x] - opOfEntry[y]);
+  // Two doubly linked lists in time order, each with a sentinel head; -1 ends a list. The main
+  // list holds required ops' calls and returns; the optional list holds optional ops' calls. The
+  // scan tries required candidates first and optional ones after: an optional op is placed only
+  // when required ops alone cannot go on. `rank` is the position in the merged time order.
+  const headMain = entryCount;
+  const headOptional = entryCount + 1;
+  const next = new Int32Array(entryCount + 2);
+  const prev = new Int32Array(entryCount + 2);
+  const rank = new Int32Array(entryCount);
+  let lastMain = headMain;
+  let lastOptional = headOptional;
+  for (let position = 0; position < entryCount; position++) {
+    const e = order[position];
+    rank[e] = position;
+    if (isCall[e] === 1 && isRequired[opOfEntry[e]] === 0) {
+      next[lastOptional] = e;
+      prev[e] = lastOptional;
+      lastOptional = e;
+    } else {
+      next[lastMain] = e;
+      prev[e] = lastMain;
+      lastMain = e;
+    }
+  }
+  next[lastMain] = -1;
+  next[lastOptional] = -1;
+  /** Rank of the first return entry in the main list: optional calls after it are not callable. */
+  const horizonRank = (): number => {
+    let e = next[headMain];
+    while (e !== -1 && isCall[e] === 1) e = next[e];
+    return e === -1 ? entryCount : rank[e];
+  };
+
+  const random = mulberry32(0x5eed);
+  const zobristA = new Uint32Array(n);
+  const zobristB = new Uint32Array(n);
+  // Required and optional ops each have their own bitset; bitOf[i] is op i's bit in its set.
+  // Optional ops do not enter the hash: configurations differing only in them share an entry.
+  const bitOf = new Int32Array(n);
+  let requiredBit = 0;
+  let optionalCount = 0;
+  for (let i = 0; i < n; i++) {
+    const a = random();
+    const b = random();
+    if (isRequired[i]) {
+      bitOf[i] = requiredBit++;
+      zobristA[i] = a;
+      zobristB[i] = b;
+    } else {
+      bitOf[i] = optionalCount++;
+    }
+  }
+  const requiredBits = new Uint32Array((requiredCount + 31) >>> 5);
+  const optionalBits = new Uint32Array((optionalCount + 31) >>> 5);
+  const cache = new ConfigCache(requiredBits.length, optionalBits.length);
+
+  const stackEntry = new Int32Array(n);
+  const stackState = new Int32Array(n);
+  let depth = 0;
+  let requiredLeft = requiredCount;
+
+  let state = initialState;
+  let hashA = 0;
+  let hashB = 0;
+  let steps = 0;
+  let nextCheck = CHECK_EVERY_STEPS;
+  const progressSteps = options.progressSteps ?? 1 << 20;
+  let nextProgress = progressSteps;
+  let bestDepth = -1;
+  let bestStack = new Int32Array(0);
+  let bestState = initialState;
+  const memoryMax = options.memoryBytesMax ?? Infinity;
+  const deadline = options.deadlineMs ?? Infinity;
+
+  const lift = (e: number): void => {
+    next[prev[e]] = next[e];
+    if (next[e] !== -1) prev[next[e]] = prev[e];
+    const r = returnOf[opOfEntry[e]];
+    if (r !== -1) {
+      next[prev[r]] = next[r];
+      if (next[r] !== -1) prev[next[r]] = prev[r];
+    }
+  };
+  const unlift = (e: number): void => {
+    const r = returnOf[opOfEntry[e]];
+    if (r !== -1) {
+      next[prev[r]] = r;
+      if (next[r] !== -1) prev[next[r]] = r;
+    }
+    next[prev[e]] = e;
+    if (next[e] !== -1) prev[next[e]] = e;
+  };
+  const finish = (verdict: SearchVerdict, reason?: SearchResult['reason']): SearchResult => {
+    const result: SearchResult = { verdict, steps, cacheSize: cache.count, opsChecked: n, reason };
+    if (verdict === 'ok') {
+      result.linearization = Array.from(stackEntry.subarray(0, depth), (e) => ops[opOfEntry[e]].id);
+      return result;
+    }
+    // The deepest configuration: the best recorded at a backtrack, or the current one if deeper.
+    const prefix = Array.from(depth > bestDepth ? stackEntry.subarray(0, depth) : bestStack, (e) => opOfEntry[e]);
+    result.longestPrefix = prefix.map((i) => ops[i].id);
+    result.stateAfterPrefix = model.describeState(space.states[depth > bestDepth ? state : bestState]);
+    if (verdict === 'illegal') result.stuck = explainStuck(prefix);
+    return result;
+  };
+  /** Which ops could come right after `prefix`, and why none completes the history. */
+  const explainStuck = (prefix: number[]): StuckOp[] => {
+    const placed = new Uint8Array(n);
+    let at = initialState;
+    for (const i of prefix) {
+      placed[i] = 1;
+      at = space.next(at, i);
+    }
+    let horizon = Infinity;
+    for (let i = 0; i < n; i++) if (!placed[i] && isRequired[i]) horizon = Math.min(horizon, ops[i].ret);
+    const stuck: StuckOp[] = [];
+    for (let i = 0; i < n; i++) {
+      if (placed[i] || ops[i].call > horizon) continue;
+      const after = space.next(at, i);
+      if (after === ILLEGAL) stuck.push({ opId: ops[i].id, reason: 'illegal' });
+      else stuck.push({ opId: ops[i].id, reason: 'dead-end', stateAfter: model.describeState(space.states[after]) });
+    }
+    return stuck;
+  };
+
+  let entry = next[headMain];
+  let inOptional = false;
+  let horizon = entryCount;
+  let done: SearchResult | undefined;
+
+  const run = (stepsMax: number): SearchResult => {
+    const stopAt = steps + stepsMax;
+    for (;;) {
+      if (requiredLeft === 0) return finish('ok');
+      if (steps >= nextCheck) {
+        nextCheck = steps + CHECK_EVERY_STEPS;
+        if (steps >= stopAt) return PAUSED;
+        if (performance.now() > deadline) return finish('unknown', 'timeout');
+        if (cache.bytes + space.bytes > memoryMax) return finish('unknown', 'memory');
+        if (options.shouldStop?.()) return finish('unknown', 'stopped');
+        if (steps >= nextProgress) {
+          nextProgress = steps + progressSteps;
+          options.onProgress?.(steps);
+        }
+      }
+      if (!inOptional && (entry === -1 || isCall[entry] === 0)) {
+        // Required candidates are exhausted up to the first return: go on with optional ones.
+        horizon = entry === -1 ? entryCount : rank[entry];
+        inOptional = true;
+        entry = next[headOptional];
+      }
+      let backtrack = false;
+      if (inOptional && (entry === -1 || rank[entry] > horizon)) {
+        backtrack = true;
+      } else {
+        const op = opOfEntry[entry];
+        steps++;
+        const after = space.next(state, op);
+        if (after !== ILLEGAL) {
+          const bits = isRequired[op] === 1 ? requiredBits : optionalBits;
+          const word = bitOf[op] >>> 5;
+          const bit = 1 << (bitOf[op] & 31);
+          bits[word] |= bit;
+          const nextA = (hashA ^ zobristA[op]) >>> 0;
+          const nextB = (hashB ^ zobristB[op]) >>> 0;
+          if (cache.insert(nextA, nextB, after, requiredBits, optionalBits)) {
+            stackEntry[depth] = entry;
+            stackState[depth] = state;
+            depth++;
+            state = after;
+            hashA = nextA;
+            hashB = nextB;
+            requiredLeft -= isRequired[op];
+            lift(entry);
+            entry = next[headMain];
+            inOptional = false;
+            continue;
+          }
+          bits[word] &= ~bit;
+          // Placing a legal read-only op now was explored and failed: so does this configuration.
+          if (readOnly[op] === 1) backtrack = true;
+        }
+        if (!backtrack) {
+          entry = next[entry];
+          continue;
+        }
+      }
+      // Backtrack: undo the last placement and try the entries after it. A read-only op placed by
+      // the reduction is never an alternative worth trying, so undo past it too. Record the
+      // deepest configuration reached (only here, at a local maximum, so a search that never
+      // backtracks copies nothing).
+      if (depth > bestDepth) {
+        bestDepth = depth;
+        bestStack = stackEntry.slice(0, depth);
+        bestState = state;
+      }
+      for (;;) {
+        if (depth === 0) return finish('illegal');
+        depth--;
+        const e = stackEntry[depth];
+        const op = opOfEntry[e];
+        state = stackState[depth];
+        hashA = (hashA ^ zobristA[op]) >>> 0;
+        hashB = (hashB ^ zobristB[op]) >>> 0;
+        (isRequired[op] === 1 ? requiredBits : optionalBits)[bitOf[op] >>> 5] &= ~(1 << (bitOf[op] & 31));
+        requiredLeft += isRequired[op];
+        unlift(e);
+        if (readOnly[op] === 1) continue;
+        entry = next[e];
+        inOptional = isRequired[op] === 0;
+        if (inOptional) horizon = horizonRank();
+        break;
+      }
+    }
+  };
+
+  return {
+    run(stepsMax) {
+      if (done === undefined) {
+        const result = run(stepsMax);
+        if (result !== PAUSED) done = result;
+      }
+      return done;
+    },
+    abandon(reason) {
+      done ??= finish('unknown', reason);
+      return done;
+    },
+    get steps() {
+      return steps;
+    },
+    get bytes() {
+      return cache.bytes + space.bytes;
+    },
+  };
+}

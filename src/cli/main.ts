@@ -1,0 +1,47 @@
+// The `skepsis` command line: parses arguments with yargs and dispatches to one file per
+// subcommand. Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad usage or bad input.
+
+import yargs, { type Argv } from 'yargs';
+import { checkCommand } from './check.js';
+import { convertCommand } from './convert.js';
+import { EXIT_USAGE, UsageError } from './exit.js';
+
+/** A subcommand: adds itself to the parser; its handler reports the exit code through `setExit`. */
+export interface Command {
+  register(parser: Argv, setExit: (code: number) => void): void;
+}
+
+/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  let usageFailure: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('skepsis')
+    .usage('$0 <command> [options]\n\nDoes your replicated store stay linearizable when the network splits and nodes crash?')
+    .strict()
+    .exitProcess(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .demandCommand(1, 'name a command (see --help)')
+    .fail((message, error) => {
+      usageFailure = message ?? error?.message ?? 'bad usage';
+    })
+    .help()
+    .alias('help', 'h')
+    .version();
+  checkCommand.register(parser, (code) => (exitCode = code));
+  convertCommand.register(parser, (code) => (exitCode = code));
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`skepsis: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (usageFailure === undefined) throw error;
+  }
+  if (usageFailure !== undefined) {
+    process.stderr.write(`skepsis: ${usageFailure}\nRun "skepsis --help" for the commands and their options.\n`);
+    return EXIT_USAGE;
+  }
+  return exitCode;
+}

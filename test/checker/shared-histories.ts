@@ -1,0 +1,34 @@
+// Locates the shared Porcupine histories (../shared beside the checkout) and their known verdicts,
+// as listed in ../shared/histories/porcupine/README.md. Missing data is an error, never a skip.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const PORCUPINE_DIR = fileURLToPath(new URL('../../../shared/histories/porcupine/', import.meta.url));
+
+/** The etcd logs Porcupine's test-suite asserts linearizable; every other non-empty one is not. */
+export const ETCD_LINEARIZABLE = new Set(
+  '002 005 007 018 025 031 038 045 048 049 051 053 056 067 075 076 080 087 092 098 100 101 102'.split(' '),
+);
+
+export function etcdFiles(): { file: string; path: string; expected: boolean }[] {
+  const dir = join(PORCUPINE_DIR, 'jepsen');
+  if (!existsSync(dir)) throw new Error(`shared histories not found at ${dir}: the tests need ../shared beside the checkout`);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
+    .map((file) => {
+      const number = file.slice(5, 8);
+      // etcd_095.log is empty: an empty history is linearizable.
+      return { file, path: join(dir, file), expected: number === '095' || ETCD_LINEARIZABLE.has(number) };
+    });
+}
+
+export function kvFiles(): { file: string; path: string; expected: boolean }[] {
+  return ['c01-ok', 'c01-bad', 'c10-ok', 'c10-bad'].map((name) => ({
+    file: `${name}.txt`,
+    path: join(PORCUPINE_DIR, 'kv', `${name}.txt`),
+    expected: name.endsWith('-ok'),
+  }));
+}
