@@ -51,6 +51,8 @@ interface PartView {
   total: number;
   /** The ops drawn, in call order. */
   shown: Operation[];
+  /** Which ops were drawn when not all of them were. */
+  window?: 'the first ones' | 'around the end of the longest prefix';
   /** The linearization (ok) or the longest prefix (illegal, unknown), as op ids. */
   order: number[];
   placed: Map<number, Placement>;
@@ -135,10 +137,11 @@ function buildView(model: Model<any>, result: PartResult, part: Operation[], byI
   const stuck = new Map((result.stuck ?? []).map((s) => [s.opId, s]));
   const windowed = part.length > limit;
   const focus = windowed && result.linearization === undefined ? focusOps(order, stuck, byId, limit) : [];
-  const shown = !windowed ? part : focus.length === 0 ? part.slice(0, limit) : windowAround(part, focus, limit);
+  const window = !windowed ? undefined : focus.length === 0 ? 'the first ones' : 'around the end of the longest prefix';
+  const shown = window === undefined ? part : window === 'the first ones' ? part.slice(0, limit) : windowAround(part, focus, limit);
   const { placed, lastSteps } = replay(model, order, byId, new Set(shown.map((op) => op.id)));
   const { start, end } = timeRange(shown, focus);
-  return { result, total: part.length, shown, order, placed, lastSteps, stuck, start, end };
+  return { result, total: part.length, shown, window, order, placed, lastSteps, stuck, start, end };
 }
 
 /** What a window around a failure must show: the tail of the longest prefix and the stuck ops. */
@@ -289,9 +292,9 @@ function renderPart(view: PartView, index: number, model: Model<any>, faults: Fa
     `<h2>${escapeHtml(clip(partName(result)))}: <span class="verdict ${cls}">${verdictText(result)}</span></h2>`,
     `<p class="facts">${formatCount(view.total)} ops, ${formatCount(result.opsChecked)} checked (the rest constrain nothing), ${formatCount(result.steps)} search steps, ${result.elapsedMs.toFixed(1)} ms</p>`,
     renderExplanation(view, model),
-    view.shown.length < view.total
-      ? `<p class="note">Showing ${formatCount(view.shown.length)} of ${formatCount(view.total)} operations${result.linearization === undefined ? ' (a window around where the search got stuck)' : ''}; ${formatCount(view.total - view.shown.length)} left out.</p>`
-      : '',
+    view.window === undefined
+      ? ''
+      : `<p class="note">Showing ${formatCount(view.shown.length)} of ${formatCount(view.total)} operations (${view.window}); ${formatCount(view.total - view.shown.length)} left out.</p>`,
     renderTimeline(view, model, faults, unit, result.linearization === undefined),
     '</section>',
   ].join('\n');
@@ -319,7 +322,8 @@ function renderExplanation(view: PartView, model: Model<any>): string {
   if (view.lastSteps.length > 0) {
     const label = result.linearization !== undefined ? 'Last steps of the linearization' : 'Last steps of the prefix';
     const steps = view.lastSteps.map((p) => `<li value="${p.n}">${opText(p.op, model)} → state ${code(p.state)}</li>`);
-    lines.push(`<details><summary>${label}</summary><ol class="steps">${steps.join('')}</ol></details>`);
+    const open = result.linearization === undefined ? ' open' : '';
+    lines.push(`<details${open}><summary>${label}</summary><ol class="steps">${steps.join('')}</ol></details>`);
   }
   return `<div class="explain">${lines.join('\n')}</div>`;
 }
@@ -399,12 +403,12 @@ function renderTimeline(view: PartView, model: Model<any>, faults: Faults, unit:
   if (view.shown.length === 0) return '<p class="note">No operations in this part.</p>';
   const byProcess = new Map<number | string, Operation[]>();
   for (const op of view.shown) {
-    const row = byProcess.get(op.process) ?? [];
-    row.push(op);
-    byProcess.set(op.process, row);
+    const ops = byProcess.get(op.process) ?? [];
+    ops.push(op);
+    byProcess.set(op.process, ops);
   }
   const axis = makeAxis(view.start, view.end, unit);
-  const busiest = Math.max(...[...byProcess.values()].map((row) => row.length));
+  const busiest = Math.max(...[...byProcess.values()].map((ops) => ops.length));
   const width = Math.min(TIMELINE_WIDTH_MAX, busiest * BAR_WIDTH_MIN);
   const rows = [...byProcess.keys()].sort(compareProcesses).map((p) => {
     const bars = byProcess.get(p)!.map((op) => renderBar(op, view, model, axis));

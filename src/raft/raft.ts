@@ -1,0 +1,508 @@
+// The Raft core: term and vote rules, role changes (become*), step dispatch, tick, propose,
+// readIndex, transferLeader and the Ready/advance protocol. No clock, I/O, await or unseeded
+// randomness; the role handlers live in follower.ts, candidate.ts and leader.ts.
+
+import { assert } from './assert.js';
+import { stepCandidate } from './candidate.js';
+import { stepFollower } from './follower.js';
+import { stepLeader, tickLeader } from './leader.js';
+import { validateMessage, type Message } from './message.js';
+import { resolveOptions, type RaftOptions, type ResolvedRaftOptions } from './options.js';
+import { Progress } from './progress.js';
+import { committedIndex, voteResult } from './quorum.js';
+import { RaftLog } from './raft-log.js';
+import { ReadOnly } from './read-only.js';
+import type { Ready } from './ready.js';
+import { broadcastAppend, broadcastHeartbeat, maybeSendAppend, sendTimeoutNow } from './replication.js';
+import { entryBytes } from './storage.js';
+import {
+  NONE,
+  type Configuration,
+  type Entry,
+  type HardState,
+  type NodeId,
+  type ReadState,
+  type Role,
+  type Snapshot,
+  type SoftState,
+} from './types.js';
+
+export type ProposeResult =
+  | { ok: true; index: number; term: number }
+  | { ok: false; reason: 'not-leader' | 'transferring' | 'empty' | 'too-large' | 'too-many-uncommitted' };
+
+export type ReadIndexResult = 'accepted' | 'not-leader' | 'duplicate-context' | 'too-many-reads';
+
+export type TransferResult = 'started' | 'not-leader' | 'already-leader' | 'unknown-node' | 'in-progress';
+
+export interface RaftStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  vote: NodeId;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  lastTerm: number;
+  /** Peer messages rejected as malformed or impossible, by reason. */
+  rejectedMessages: Record<string, number>;
+}
+
+interface IncomingSnapshot {
+  index: number;
+  term: number;
+  configuration: Configuration;
+  sizeBytes: number;
+  chunks: Uint8Array[];
+  bytesReceived: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One Raft peer. Fields are readable by the role handlers and tests; drivers use the methods.
+ * Assertions (RaftAssertionError) mean a bug in the core or a driver that broke the Ready protocol.
+ */
+export class Raft {
+  readonly id: NodeId;
+  readonly options: ResolvedRaftOptions;
+  readonly log: RaftLog;
+  term = 0;
+  vote: NodeId = NONE;
+  leader: NodeId = NONE;
+  role: Role = 'follower';
+  configuration: Configuration;
+  /** Leader only: one entry per voter, including itself. */
+  progress = new Map<NodeId, Progress>();
+  /** Candidate and pre-candidate: votes received this round. */
+  votes = new Map<NodeId, boolean>();
+  electionElapsedTicks = 0;
+  heartbeatElapsedTicks = 0;
+  randomizedElectionTimeoutTicks = 0;
+  leadTransferee: NodeId = NONE;
+  readonly readOnly = new ReadOnly();
+  /** ReadIndex calls that arrived before this leader committed an entry of its own term. */
+  pendingReadContexts: string[] = [];
+  incomingSnapshot: IncomingSnapshot | undefined = undefined;
+  private messages: Message[] = [];
+  private readStates: ReadState[] = [];
+  private readonly rejected = new Map<string, number>();
+  private previousHardState: HardState;
+  private previousSoftState: SoftState;
+  private outstandingReady: Ready | undefined = undefined;
+
+  constructor(raftOptions: RaftOptions) {
+    this.options = resolveOptions(raftOptions);
+    this.id = this.options.id;
+    this.log = new RaftLog(this.options.storage);
+    const { hardState, configuration } = this.options.storage.initialState();
+    this.configuration = { voters: [...configuration.voters] };
+    if (hardState.commit > 0) {
+      assert(
+        hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(),
+        () => `stored commit ${hardState.commit} outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+      );
+      this.log.committed = hardState.commit;
+    }
+    if (this.options.appliedIndex !== undefined) {
+      assert(
+        this.options.appliedIndex <= this.log.committed,
+        () => `appliedIndex ${this.options.appliedIndex} is past commit ${this.log.committed}`,
+      );
+      this.log.applied = Math.max(this.log.applied, this.options.appliedIndex);
+    }
+    this.term = hardState.term;
+    this.vote = hardState.vote;
+    this.previousHardState = { ...hardState };
+    this.becomeFollower(this.term, NONE);
+    this.previousSoftState = { leader: this.leader, role: this.role };
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  /** Advances logical time by one tick: election timeouts, heartbeats, CheckQuorum. */
+  tick(): void {
+    if (this.role === 'leader') tickLeader(this);
+    else this.tickElection();
+  }
+
+  /**
+   * Handles one message from a peer. Malformed or impossible input is rejected and counted; the
+   * returned reason says why (undefined when accepted).
+   */
+  step(input: unknown): string | undefined {
+    const entriesMax = Math.floor(this.options.messageBytesMax / 16) + 1;
+    const reason = validateMessage(input, this.id, entriesMax) ?? this.checkSender(input as Message);
+    if (reason !== undefined) {
+      this.reject(reason);
+      return reason;
+    }
+    this.stepMessage(input as Message);
+    return undefined;
+  }
+
+  /** Appends a command if this node leads. The caller waits for `index` to be applied with `term`. */
+  propose(command: Uint8Array | string): ProposeResult {
+    const data = typeof command === 'string' ? encoder.encode(command) : command;
+    if (data.length === 0) return { ok: false, reason: 'empty' }; // empty data marks the no-op
+    if (this.role !== 'leader') return { ok: false, reason: 'not-leader' };
+    if (this.leadTransferee !== NONE) return { ok: false, reason: 'transferring' };
+    if (entryBytes({ term: 0, index: 0, data }) > this.options.messageBytesMax) return { ok: false, reason: 'too-large' };
+    if (this.log.lastIndex() - this.log.committed >= this.options.uncommittedEntriesMax) {
+      return { ok: false, reason: 'too-many-uncommitted' };
+    }
+    const index = this.appendEntries([data]);
+    broadcastAppend(this);
+    return { ok: true, index, term: this.term };
+  }
+
+  /**
+   * Starts a linearizable read (ReadIndex, Raft thesis §6.4): once a quorum confirms this node
+   * still leads, a ReadState {index, context} comes out in a Ready; serve the read when applied >=
+   * index. Requests are dropped if leadership is lost; the caller retries after a timeout.
+   */
+  readIndex(context: string): ReadIndexResult {
+    if (this.role !== 'leader') return 'not-leader';
+    if (context.length === 0 || this.readOnly.has(context) || this.pendingReadContexts.includes(context)) return 'duplicate-context';
+    if (this.readOnly.size + this.pendingReadContexts.length >= this.options.pendingReadsMax) return 'too-many-reads';
+    if (!this.committedEntryInCurrentTerm()) {
+      // Our commit index may lag the previous leader's until our no-op commits (thesis §6.4 step 1).
+      this.pendingReadContexts.push(context);
+      return 'accepted';
+    }
+    this.startRead(context);
+    return 'accepted';
+  }
+
+  /** Moves leadership to `to` (thesis §3.10): catch it up, then tell it to campaign at once. */
+  transferLeader(to: NodeId): TransferResult {
+    if (this.role !== 'leader') return 'not-leader';
+    if (to === this.id) return 'already-leader';
+    const progress = this.progress.get(to);
+    if (progress === undefined) return 'unknown-node';
+    if (this.leadTransferee === to) return 'in-progress';
+    this.leadTransferee = to;
+    // The transfer must finish within one election timeout or it is abandoned (tickLeader).
+    this.electionElapsedTicks = 0;
+    if (progress.match === this.log.lastIndex()) sendTimeoutNow(this, to);
+    else maybeSendAppend(this, to, true);
+    return 'started';
+  }
+
+  // ---- outputs ------------------------------------------------------------------------------
+
+  hasReady(): boolean {
+    if (this.outstandingReady !== undefined) return false;
+    const soft = this.softState();
+    return (
+      soft.leader !== this.previousSoftState.leader ||
+      soft.role !== this.previousSoftState.role ||
+      !sameHardState(this.hardState(), this.previousHardState) ||
+      this.log.unstable.entries.length > 0 ||
+      this.log.unstable.snapshot !== undefined ||
+      this.messages.length > 0 ||
+      this.readStates.length > 0 ||
+      this.log.hasNextCommittedEntries()
+    );
+  }
+
+  /** Takes the next batch of work; call advance(ready) when it is done, before the next ready(). */
+  ready(): Ready {
+    assert(this.outstandingReady === undefined, 'ready() called again before advance()');
+    const soft = this.softState();
+    const hard = this.hardState();
+    const ready: Ready = {
+      entries: this.log.unstableEntries(),
+      committedEntries: this.log.nextCommittedEntries(this.options.committedEntriesBytesMax),
+      messages: this.messages,
+      readStates: this.readStates,
+    };
+    if (soft.leader !== this.previousSoftState.leader || soft.role !== this.previousSoftState.role) ready.softState = soft;
+    if (!sameHardState(hard, this.previousHardState)) ready.hardState = hard;
+    if (this.log.unstable.snapshot !== undefined) ready.snapshot = this.log.unstable.snapshot;
+    this.messages = [];
+    this.readStates = [];
+    this.outstandingReady = ready;
+    return ready;
+  }
+
+  /** The driver finished `ready`: its entries and snapshot are durable and its entries applied. */
+  advance(ready: Ready): void {
+    assert(this.outstandingReady === ready, 'advance() called with a Ready that is not the outstanding one');
+    this.outstandingReady = undefined;
+    if (ready.softState) this.previousSoftState = ready.softState;
+    if (ready.hardState) this.previousHardState = ready.hardState;
+    if (ready.entries.length > 0) {
+      const last = ready.entries[ready.entries.length - 1];
+      this.log.unstable.stableTo(last.index, last.term);
+    }
+    if (ready.snapshot) {
+      this.log.unstable.stableSnapshotTo(ready.snapshot.metadata.index);
+      if (ready.snapshot.metadata.index > this.log.applied) this.log.applied = ready.snapshot.metadata.index;
+    }
+    if (ready.committedEntries.length > 0) {
+      this.log.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
+    }
+  }
+
+  status(): RaftStatus {
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      vote: this.vote,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      firstIndex: this.log.firstIndex(),
+      lastIndex: this.log.lastIndex(),
+      lastTerm: this.log.lastTerm(),
+      rejectedMessages: Object.fromEntries(this.rejected),
+    };
+  }
+
+  // ---- internals shared with the role handlers ----------------------------------------------
+
+  send(message: Message): void {
+    this.messages.push(message);
+  }
+
+  reject(reason: string): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  softState(): SoftState {
+    return { leader: this.leader, role: this.role };
+  }
+
+  isVoter(id: NodeId): boolean {
+    return this.configuration.voters.includes(id);
+  }
+
+  private checkSender(m: Message): string | undefined {
+    return this.isVoter(m.from) ? undefined : 'unknown-sender';
+  }
+
+  private stepMessage(m: Message): void {
+    if (m.term > this.term) {
+      if (m.type === 'RequestVote' || m.type === 'PreVote') {
+        const force = m.type === 'RequestVote' && m.transfer;
+        const inLease = this.options.checkQuorum && this.leader !== NONE && this.electionElapsedTicks < this.options.electionTimeoutTicks;
+        // Leader stickiness: we heard from a live leader recently, so this candidate is disruptive.
+        if (!force && inLease) return;
+      }
+      if (m.type === 'PreVote' || (m.type === 'PreVoteResponse' && m.granted)) {
+        // A pre-vote never changes terms: a granted answer carries the term that was asked about.
+      } else if (m.type === 'AppendEntries' || m.type === 'Heartbeat' || m.type === 'InstallSnapshot') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, NONE);
+      }
+    } else if (m.term < this.term) {
+      if ((this.options.checkQuorum || this.options.preVote) && (m.type === 'AppendEntries' || m.type === 'Heartbeat')) {
+        // A deposed leader cut off from us: our higher term in a reply makes it step down, which
+        // it would otherwise never learn (with PreVote nobody sends it a higher-term vote request).
+        this.send({
+          type: 'AppendEntriesResponse',
+          from: this.id,
+          to: m.from,
+          term: this.term,
+          success: false,
+          matchIndex: 0,
+          rejectedIndex: 0,
+          hintIndex: 0,
+          hintTerm: 0,
+        });
+      } else if (m.type === 'PreVote') {
+        this.send({ type: 'PreVoteResponse', from: this.id, to: m.from, term: this.term, granted: false });
+      }
+      return;
+    }
+    if (m.type === 'RequestVote' || m.type === 'PreVote') {
+      this.handleVoteRequest(m);
+      return;
+    }
+    if (this.role === 'leader') stepLeader(this, m);
+    else if (this.role === 'follower') stepFollower(this, m);
+    else stepCandidate(this, m);
+  }
+
+  private handleVoteRequest(m: Extract<Message, { type: 'RequestVote' | 'PreVote' }>): void {
+    const canVote = this.vote === m.from || (this.vote === NONE && this.leader === NONE) || (m.type === 'PreVote' && m.term > this.term);
+    const responseType = m.type === 'RequestVote' ? 'RequestVoteResponse' : 'PreVoteResponse';
+    if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
+      this.send({ type: responseType, from: this.id, to: m.from, term: m.term, granted: true });
+      if (m.type === 'RequestVote') {
+        this.electionElapsedTicks = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: responseType, from: this.id, to: m.from, term: this.term, granted: false });
+    }
+  }
+
+  private tickElection(): void {
+    this.electionElapsedTicks++;
+    if (this.isVoter(this.id) && this.electionElapsedTicks >= this.randomizedElectionTimeoutTicks) {
+      this.electionElapsedTicks = 0;
+      this.campaignOrPoll(false);
+    }
+  }
+
+  /** Starts a pre-vote (or, for a leader transfer or without PreVote, a real election). */
+  campaignOrPoll(transfer: boolean): void {
+    if (this.role === 'leader' || !this.isVoter(this.id)) return;
+    if (this.options.preVote && !transfer) this.campaign('pre-election', false);
+    else this.campaign('election', transfer);
+  }
+
+  campaign(kind: 'pre-election' | 'election', transfer: boolean): void {
+    if (kind === 'pre-election') this.becomePreCandidate();
+    else this.becomeCandidate();
+    const voteTerm = kind === 'pre-election' ? this.term + 1 : this.term;
+    if (this.poll(this.id, true) === 'won') {
+      // A single voter wins at once.
+      if (kind === 'pre-election') this.campaign('election', transfer);
+      else this.becomeLeader();
+      return;
+    }
+    const lastLogIndex = this.log.lastIndex();
+    const lastLogTerm = this.log.lastTerm();
+    for (const id of this.configuration.voters) {
+      if (id === this.id) continue;
+      if (kind === 'pre-election') this.send({ type: 'PreVote', from: this.id, to: id, term: voteTerm, lastLogIndex, lastLogTerm });
+      else this.send({ type: 'RequestVote', from: this.id, to: id, term: voteTerm, lastLogIndex, lastLogTerm, transfer });
+    }
+  }
+
+  poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    if (!this.votes.has(from)) this.votes.set(from, granted);
+    return voteResult(this.configuration.voters, this.votes);
+  }
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      assert(term > this.term, () => `term going back from ${this.term} to ${term}`);
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.leader = NONE;
+    this.electionElapsedTicks = 0;
+    this.heartbeatElapsedTicks = 0;
+    const timeout = this.options.electionTimeoutTicks;
+    this.randomizedElectionTimeoutTicks = timeout + this.options.random.nextInt(0, timeout);
+    this.leadTransferee = NONE;
+    this.votes.clear();
+    this.progress.clear();
+    this.readOnly.reset();
+    this.pendingReadContexts = [];
+  }
+
+  becomeFollower(term: number, leader: NodeId): void {
+    this.reset(term);
+    this.leader = leader;
+    this.role = 'follower';
+  }
+
+  private becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become a pre-candidate');
+    // Neither term nor vote changes: a pre-vote must leave no trace if it fails.
+    this.votes.clear();
+    this.leader = NONE;
+    this.role = 'pre-candidate';
+  }
+
+  private becomeCandidate(): void {
+    assert(this.role !== 'leader', 'a leader cannot become a candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  becomeLeader(): void {
+    assert(this.role === 'candidate', () => `only a candidate becomes leader, not a ${this.role}`);
+    this.reset(this.term);
+    this.leader = this.id;
+    this.role = 'leader';
+    const lastIndex = this.log.lastIndex();
+    for (const id of this.configuration.voters) {
+      const progress = new Progress(lastIndex + 1, this.options.inflightMessagesMax);
+      if (id === this.id) {
+        progress.match = lastIndex;
+        progress.becomeReplicate();
+        progress.recentActive = true;
+      }
+      this.progress.set(id, progress);
+    }
+    // The no-op lets this leader commit (and so learn the commit index of) earlier terms' entries.
+    this.appendEntries([new Uint8Array(0)]);
+  }
+
+  /** Leader: appends entries of its term and counts its own copy. Returns the last index. */
+  appendEntries(datas: Uint8Array[]): number {
+    const first = this.log.lastIndex() + 1;
+    const entries: Entry[] = datas.map((data, i) => ({ term: this.term, index: first + i, data }));
+    const last = this.log.append(entries);
+    this.progress.get(this.id)!.maybeUpdate(last);
+    this.maybeCommit();
+    return last;
+  }
+
+  /** Leader: advances the commit index to what a majority holds, if of this term (Figure 8). */
+  maybeCommit(): boolean {
+    const index = committedIndex(this.configuration.voters, (id) => this.progress.get(id)?.match ?? 0);
+    if (!this.log.maybeCommit(index, this.term)) return false;
+    if (this.pendingReadContexts.length > 0) {
+      const contexts = this.pendingReadContexts;
+      this.pendingReadContexts = [];
+      for (const context of contexts) this.startRead(context);
+    }
+    return true;
+  }
+
+  committedEntryInCurrentTerm(): boolean {
+    return this.log.termOrZero(this.log.committed) === this.term;
+  }
+
+  private startRead(context: string): void {
+    if (this.configuration.voters.length === 1) {
+      this.readStates.push({ index: this.log.committed, context });
+      return;
+    }
+    this.readOnly.add(this.log.committed, context);
+    this.readOnly.recordAck(this.id, context);
+    broadcastHeartbeat(this, context);
+  }
+
+  /** Leader: a heartbeat answer carrying `context` from `from`; releases confirmed reads. */
+  acknowledgeRead(from: NodeId, context: string): void {
+    const acks = this.readOnly.recordAck(from, context);
+    if (acks === undefined || voteResult(this.configuration.voters, acks) !== 'won') return;
+    this.readStates.push(...this.readOnly.release(context));
+  }
+
+  /** Follower: installs a complete snapshot from the leader. Returns false when it adds nothing. */
+  restore(snapshot: Snapshot): boolean {
+    const { index, term } = snapshot.metadata;
+    if (index <= this.log.committed) return false;
+    assert(this.role === 'follower', () => `restoring a snapshot as ${this.role}`);
+    if (this.log.matchTerm(index, term)) {
+      // Our log already holds the snapshot's last entry: just commit up to it, keep the tail.
+      this.log.commitTo(index);
+      return false;
+    }
+    this.log.restore(snapshot);
+    this.configuration = { voters: [...snapshot.metadata.configuration.voters] };
+    return true;
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

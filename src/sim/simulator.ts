@@ -1,0 +1,308 @@
+// The deterministic simulator: N Raft cores on a virtual clock, a faulty simulated network, crash
+// and restart from what was made durable, and safety invariants checked after every event. One
+// seed fixes the whole run. It drives the same core the real node will; it never sleeps.
+
+import { describeMessage } from '../raft/describe.js';
+import { MemoryStorage } from '../raft/memory-storage.js';
+import type { Message } from '../raft/message.js';
+import type { RaftOptions } from '../raft/options.js';
+import { Raft, type ProposeResult } from '../raft/raft.js';
+import { Random } from '../raft/random.js';
+import type { NodeId, ReadState } from '../raft/types.js';
+import { EventQueue } from './event-queue.js';
+import { InvariantChecker, InvariantViolation } from './invariants.js';
+import { KvStateMachine, type KvResult } from './kv-state-machine.js';
+import { Network, RELIABLE, type LinkOptions } from './network.js';
+
+export interface SimulatorOptions {
+  seed: number;
+  /** Nodes are named n1..nN. Default 3. */
+  nodeCount?: number;
+  /** Virtual ms per core tick. Default 100 (so heartbeats at 10/s, elections after 1-2 s). */
+  tickMs?: number;
+  /** Core options shared by every node (id, storage and random are set by the simulator). */
+  raft?: Partial<Omit<RaftOptions, 'id' | 'storage' | 'random'>>;
+  /** Each node snapshots its state machine every this many applied entries; 0 never. Default 0. */
+  snapshotEveryEntries?: number;
+  network?: Partial<LinkOptions>;
+  /** How to replay this run, printed with any failure. */
+  replayCommand?: string;
+  /** Keep this many trace lines for failure reports. Default 40. */
+  traceLinesMax?: number;
+}
+
+/** A failed run: the message names the seed and the command that replays it. */
+export class SimulationFailure extends Error {
+  override readonly name = 'SimulationFailure';
+  constructor(
+    readonly seed: number,
+    readonly detail: string,
+    replayCommand: string,
+    trace: string[],
+  ) {
+    super(`${detail}\n  seed: ${seed}\n  replay: ${replayCommand}\n  last events:\n    ${trace.join('\n    ')}`);
+  }
+}
+
+export interface SimNode {
+  id: NodeId;
+  /** Survives crashes: exactly what was persisted through Ready. */
+  storage: MemoryStorage;
+  /** Undefined while crashed. */
+  raft: Raft | undefined;
+  stateMachine: KvStateMachine;
+  /** Bumped on every restart; ticks of an older incarnation are ignored. */
+  incarnation: number;
+}
+
+export type ApplyListener = (id: NodeId, index: number, term: number, command: string, result: KvResult) => void;
+export type ReadListener = (id: NodeId, read: ReadState) => void;
+
+const decoder = new TextDecoder();
+
+export class Simulator {
+  readonly seed: number;
+  readonly random: Random;
+  readonly queue = new EventQueue();
+  readonly network: Network;
+  readonly invariants = new InvariantChecker();
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly ids: NodeId[];
+  readonly tickMs: number;
+  private readonly options: SimulatorOptions;
+  private readonly trace: string[] = [];
+  /** FNV-1a over every trace line: two runs with the same seed must end with the same hash. */
+  traceHash = 0x811c9dc5;
+  eventsProcessed = 0;
+  /** Extra checks, run after every event; they throw to fail the run. */
+  readonly applyListeners: ApplyListener[] = [];
+  readonly readListeners: ReadListener[] = [];
+
+  constructor(options: SimulatorOptions) {
+    this.options = options;
+    this.seed = options.seed;
+    this.random = new Random(options.seed);
+    this.tickMs = options.tickMs ?? 100;
+    this.network = new Network(this.random.fork(), { ...RELIABLE, ...options.network });
+    const count = options.nodeCount ?? 3;
+    this.ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
+    for (const id of this.ids) {
+      const node: SimNode = {
+        id,
+        storage: new MemoryStorage({ voters: this.ids }),
+        raft: undefined,
+        stateMachine: new KvStateMachine(),
+        incarnation: 0,
+      };
+      this.nodes.set(id, node);
+      this.start(node);
+    }
+  }
+
+  get nowMs(): number {
+    return this.queue.nowMs;
+  }
+
+  // ---- running --------------------------------------------------------------------------------
+
+  /** Runs every event up to `nowMs + durationMs`. */
+  runFor(durationMs: number): void {
+    const end = this.queue.nowMs + durationMs;
+    for (;;) {
+      const next = this.queue.peekTimeMs();
+      if (next === undefined || next > end) break;
+      this.runEvent(this.queue.pop()!.run);
+    }
+    this.queue.nowMs = end;
+  }
+
+  /** Runs until `done()` holds (checked every `pollMs`), or `timeoutMs` passes. Returns whether done. */
+  runUntil(done: () => boolean, timeoutMs: number, pollMs = 10): boolean {
+    const end = this.queue.nowMs + timeoutMs;
+    while (this.queue.nowMs < end) {
+      if (done()) return true;
+      this.runFor(Math.min(pollMs, end - this.queue.nowMs));
+    }
+    return done();
+  }
+
+  /** Schedules `action` after `delayMs` of virtual time; it runs like any event (invariants after). */
+  at(delayMs: number, action: () => void): void {
+    this.queue.schedule(delayMs, action);
+  }
+
+  private runEvent(run: () => void): void {
+    this.eventsProcessed++;
+    try {
+      run();
+      this.invariants.onEvent(this.liveRafts());
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  private wrap(error: unknown): Error {
+    if (error instanceof SimulationFailure) return error;
+    const detail =
+      error instanceof InvariantViolation ? `invariant violated: ${error.message}` : `error: ${(error as Error).stack ?? String(error)}`;
+    return this.failure(detail);
+  }
+
+  /** A failure carrying the seed, the replay command and the recent trace. */
+  failure(detail: string): SimulationFailure {
+    const replay = this.options.replayCommand ?? `npm run sim -- --seeds 1 --seed-start ${this.seed}`;
+    return new SimulationFailure(this.seed, `t=${this.nowMs}ms ${detail}`, replay, this.trace);
+  }
+
+  record(line: string): void {
+    const text = `${this.nowMs} ${line}`;
+    for (let i = 0; i < text.length; i++) {
+      this.traceHash ^= text.charCodeAt(i);
+      this.traceHash = Math.imul(this.traceHash, 0x01000193) >>> 0;
+    }
+    this.trace.push(text);
+    if (this.trace.length > (this.options.traceLinesMax ?? 40)) this.trace.shift();
+  }
+
+  liveRafts(): Raft[] {
+    const rafts: Raft[] = [];
+    for (const node of this.nodes.values()) if (node.raft) rafts.push(node.raft);
+    return rafts;
+  }
+
+  // ---- nodes ----------------------------------------------------------------------------------
+
+  node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${JSON.stringify(id)}; nodes are ${this.ids.join(', ')}`);
+    return node;
+  }
+
+  raft(id: NodeId): Raft | undefined {
+    return this.node(id).raft;
+  }
+
+  private start(node: SimNode): void {
+    const snapshot = node.storage.snapshot();
+    node.stateMachine = KvStateMachine.restore(snapshot.data);
+    node.incarnation++;
+    node.raft = new Raft({
+      ...this.options.raft,
+      id: node.id,
+      storage: node.storage,
+      random: this.random.fork(),
+      appliedIndex: snapshot.metadata.index,
+    });
+    this.invariants.onRestart(node.id, snapshot.metadata.index);
+    const incarnation = node.incarnation;
+    // Each node ticks on its own phase so that timers do not line up across nodes.
+    const tick = (): void => {
+      if (node.incarnation !== incarnation || node.raft === undefined) return;
+      node.raft.tick();
+      this.processReady(node);
+      this.queue.schedule(this.tickMs, tick);
+    };
+    this.queue.schedule(this.random.nextInt(1, this.tickMs + 1), tick);
+  }
+
+  /** Kills a node: everything not persisted through Ready is lost. */
+  crash(id: NodeId): void {
+    const node = this.node(id);
+    if (node.raft === undefined) return;
+    node.raft = undefined;
+    node.incarnation++;
+    this.record(`crash ${id}`);
+  }
+
+  /** Starts a crashed node again from its storage (snapshot + log + hard state). */
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    if (node.raft !== undefined) this.crash(id);
+    this.start(node);
+    this.record(`restart ${id}`);
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.node(id).raft !== undefined;
+  }
+
+  /** The node loop: persist, send, apply, advance (house-style order). */
+  processReady(node: SimNode): void {
+    const raft = node.raft;
+    if (raft === undefined) return;
+    for (let rounds = 0; raft.hasReady(); rounds++) {
+      if (rounds > 1000) throw new Error(`${node.id} produced Ready batches forever`);
+      const ready = raft.ready();
+      this.invariants.onReady(node.id, raft, ready);
+      if (ready.snapshot) node.storage.applySnapshot(ready.snapshot);
+      node.storage.append(ready.entries);
+      if (ready.hardState) node.storage.setHardState(ready.hardState);
+      for (const message of ready.messages) this.send(message);
+      if (ready.snapshot) {
+        node.stateMachine = KvStateMachine.restore(ready.snapshot.data);
+        this.invariants.onInstallSnapshot(node.id, ready.snapshot.metadata.index);
+      }
+      for (const entry of ready.committedEntries) {
+        this.invariants.onApply(node.id, raft.term, entry);
+        if (entry.data.length === 0) {
+          node.stateMachine.appliedIndex = entry.index;
+          continue;
+        }
+        const command = decoder.decode(entry.data);
+        const result = node.stateMachine.apply(entry.index, command);
+        for (const listener of this.applyListeners) listener(node.id, entry.index, entry.term, command, result);
+      }
+      const applied = node.stateMachine.appliedIndex;
+      const every = this.options.snapshotEveryEntries ?? 0;
+      if (every > 0 && applied - node.storage.snapshot().metadata.index >= every) {
+        node.storage.compact(applied, node.stateMachine.snapshot());
+      }
+      for (const read of ready.readStates) for (const listener of this.readListeners) listener(node.id, read);
+      raft.advance(ready);
+    }
+  }
+
+  private send(message: Message): void {
+    for (const delayMs of this.network.route(message)) {
+      this.queue.schedule(delayMs, () => this.deliver(message));
+    }
+  }
+
+  private deliver(message: Message): void {
+    const node = this.nodes.get(message.to);
+    // A cut link also loses what was in flight on it.
+    if (node?.raft === undefined || !this.network.canTalk(message.from, message.to)) {
+      this.network.counters.dropped++;
+      return;
+    }
+    this.network.counters.delivered++;
+    this.record(describeMessage(message));
+    const reason = node.raft.step(message);
+    if (reason !== undefined) throw new Error(`${node.id} rejected a message from a correct peer (${reason}): ${describeMessage(message)}`);
+    this.processReady(node);
+  }
+
+  // ---- operations used by tests and workloads -------------------------------------------------
+
+  /** Proposes on one node, as a client would; processes the node's Ready at once. */
+  propose(id: NodeId, command: string): ProposeResult {
+    const node = this.node(id);
+    if (node.raft === undefined) return { ok: false, reason: 'not-leader' };
+    const result = node.raft.propose(command);
+    this.processReady(node);
+    this.record(`propose ${id} ${command} -> ${result.ok ? `${result.term}/${result.index}` : result.reason}`);
+    return result;
+  }
+
+  /** Live, connected nodes that believe they lead, by term. */
+  leaders(): Raft[] {
+    return this.liveRafts().filter((r) => r.role === 'leader' && this.network.isConnected(r.id));
+  }
+
+  /** How many nodes applied `index` (state machines past it), and the command applied there. */
+  committedCount(index: number): { count: number; command: string | undefined } {
+    let count = 0;
+    for (const node of this.nodes.values()) if (node.stateMachine.appliedIndex >= index) count++;
+    return { count, command: this.invariants.appliedCommand(index) };
+  }
+}
