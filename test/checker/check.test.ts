@@ -6,7 +6,8 @@ import { checkHistory } from '../../checker/check.js';
 import { readHistoryFile } from '../../checker/format/index.js';
 import { searchPart } from '../../checker/search.js';
 import { createModel } from '../../checker/models/index.js';
-import { etcdFiles } from './shared-histories.js';
+import { join } from 'node:path';
+import { etcdFiles, PORCUPINE_DIR } from './shared-histories.js';
 import { ops } from './ops.js';
 
 describe('checkHistory', () => {
@@ -76,7 +77,7 @@ describe('checkHistory', () => {
   });
 
   it('checks many parts in worker threads with the same verdict as in one thread', async () => {
-    const { history } = readHistoryFile(new URL('../../../shared/histories/porcupine/kv/c10-ok.txt', import.meta.url).pathname);
+    const { history } = readHistoryFile(join(PORCUPINE_DIR, 'kv', 'c10-ok.txt'));
     const inline = await checkHistory(history.operations, { model: 'kv', workers: 0 });
     const threaded = await checkHistory(history.operations, { model: 'kv', workers: 2 });
     expect(threaded.workers).toBe(2);

@@ -3,9 +3,20 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-export const PORCUPINE_DIR = fileURLToPath(new URL('../../../shared/histories/porcupine/', import.meta.url));
+/** The checkout's root: the nearest folder above this file with a package.json (works from dist/ too). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the project root (package.json) above the tests');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const PORCUPINE_DIR = join(projectRoot(), '..', 'shared', 'histories', 'porcupine');
 
 /** The etcd logs Porcupine's test-suite asserts linearizable; every other non-empty one is not. */
 export const ETCD_LINEARIZABLE = new Set(
