@@ -112,6 +112,27 @@ export function casPair(input: unknown): { from: unknown; to: unknown } | undefi
   return undefined;
 }
 
+/** The error a failed cas carries when the store compared and found another value. */
+export const CAS_MISMATCH = 'cas_mismatch';
+
+/** The state after a compare-and-set; a failed one (a mismatch) observes "state != from". */
+export function casStep<S>(state: S, op: Operation): S | undefined {
+  const pair = casPair(op.input)!;
+  const matches = valueEqual(state, pair.from ?? null);
+  if (op.status === 'fail') return matches ? undefined : state;
+  return matches ? ((pair.to ?? null) as S) : undefined;
+}
+
+/**
+ * Roles in models of values with a read (`readF`) and a cas: a read constrains only when it
+ * completed with a value; a failed cas only when it reports a mismatch (an observation).
+ */
+export function valueModelRole(op: Operation, readF: string): OpRole {
+  if (op.f === readF) return op.status === 'ok' && op.output !== undefined ? 'required' : 'skip';
+  if (op.f === 'cas' && op.status === 'fail') return op.error === CAS_MISMATCH ? 'required' : 'skip';
+  return defaultRole(op, false);
+}
+
 /** Error returned by `validate` for an operation this model does not know. */
 export function unknownOperation(model: { name: string; operations: readonly string[] }, op: Operation): string | undefined {
   if (model.operations.includes(op.f)) return undefined;

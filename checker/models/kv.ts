@@ -5,16 +5,15 @@
 import type { Operation } from '../history.js';
 import {
   casPair,
-  defaultRole,
+  casStep,
   describeValue,
   hashValue,
   partitionByKey,
   unknownOperation,
   valueEqual,
+  valueModelRole,
   type Model,
-  type OpRole,
 } from '../model.js';
-import { CAS_MISMATCH } from './register.js';
 
 export interface KvOptions {
   /** Every key's value before any write: "" for kv, null (absent) for kv-cas. */
@@ -47,22 +46,14 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
           return asText(state) + asText(op.input);
         case 'delete':
           return null;
-        case 'cas': {
-          const pair = casPair(op.input)!;
-          const matches = valueEqual(state, pair.from ?? null);
-          if (op.status === 'fail') return matches ? undefined : state;
-          return matches ? ((pair.to ?? null) as KvState) : undefined;
-        }
+        case 'cas':
+          return casStep(state, op);
         default:
           return undefined;
       }
     },
     readOnly: (op) => op.f === 'get' || (op.f === 'cas' && op.status === 'fail'),
-    role(op): OpRole {
-      if (op.f === 'get') return op.status === 'ok' && op.output !== undefined ? 'required' : 'skip';
-      if (op.f === 'cas' && op.status === 'fail') return op.error === CAS_MISMATCH ? 'required' : 'skip';
-      return defaultRole(op, false);
-    },
+    role: (op) => valueModelRole(op, 'get'),
     validate(op) {
       const unknown = unknownOperation(model, op);
       if (unknown) return unknown;

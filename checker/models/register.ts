@@ -4,14 +4,14 @@
 import type { Operation } from '../history.js';
 import {
   casPair,
-  defaultRole,
+  casStep,
   describeValue,
   hashValue,
   partitionByKey,
   unknownOperation,
   valueEqual,
+  valueModelRole,
   type Model,
-  type OpRole,
 } from '../model.js';
 
 export interface RegisterOptions {
@@ -19,8 +19,7 @@ export interface RegisterOptions {
   initial?: unknown;
 }
 
-/** The error a failed cas carries when the store compared and found another value. */
-export const CAS_MISMATCH = 'cas_mismatch';
+export { CAS_MISMATCH } from '../model.js';
 
 function createRegister(name: string, withCas: boolean, options: RegisterOptions): Model<unknown> {
   const initial = options.initial ?? null;
@@ -38,23 +37,14 @@ function createRegister(name: string, withCas: boolean, options: RegisterOptions
           return valueEqual(state, op.output ?? null) ? state : undefined;
         case 'write':
           return op.input ?? null;
-        case 'cas': {
-          const pair = casPair(op.input)!;
-          const matches = valueEqual(state, pair.from);
-          // A failed cas that compared and found another value observes "state != from".
-          if (op.status === 'fail') return matches ? undefined : state;
-          return matches ? pair.to : undefined;
-        }
+        case 'cas':
+          return casStep(state, op);
         default:
           return undefined;
       }
     },
     readOnly: (op) => op.f === 'read' || (op.f === 'cas' && op.status === 'fail'),
-    role(op): OpRole {
-      if (op.f === 'read') return op.status === 'ok' && op.output !== undefined ? 'required' : 'skip';
-      if (op.f === 'cas' && op.status === 'fail') return op.error === CAS_MISMATCH ? 'required' : 'skip';
-      return defaultRole(op, false);
-    },
+    role: (op) => valueModelRole(op, 'read'),
     validate(op) {
       const unknown = unknownOperation(model, op);
       if (unknown) return unknown;
