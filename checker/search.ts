@@ -28,7 +28,7 @@ export interface SearchOptions {
   /** Called about every `progressSteps` steps with the steps taken so far. */
   onProgress?: (steps: number) => void;
   progressSteps?: number;
-  /** Disable the read-only reduction (for comparison with Porcupine's step counts). */
+  /** Disable the read-only reduction (the differential test checks it changes no verdict). */
   noReadOnlyReduction?: boolean;
 }
 
