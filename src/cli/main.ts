@@ -5,6 +5,10 @@ import yargs, { type Argv } from 'yargs';
 import { checkCommand } from './check.js';
 import { convertCommand } from './convert.js';
 import { EXIT_USAGE, UsageError } from './exit.js';
+import { nodeCommand } from './node.js';
+import { clusterCommand } from './cluster.js';
+import { testCommand } from './test.js';
+import { analyzeCommand } from './analyze.js';
 
 /** A subcommand: adds itself to the parser; its handler reports the exit code through `setExit`. */
 export interface Command {
@@ -30,6 +34,10 @@ export async function run(argv: string[]): Promise<number> {
     .version();
   checkCommand.register(parser, (code) => (exitCode = code));
   convertCommand.register(parser, (code) => (exitCode = code));
+  nodeCommand.register(parser, (code) => (exitCode = code));
+  clusterCommand.register(parser, (code) => (exitCode = code));
+  testCommand.register(parser, (code) => (exitCode = code));
+  analyzeCommand.register(parser, (code) => (exitCode = code));
   try {
     await parser.parseAsync();
   } catch (error) {

@@ -73,5 +73,6 @@ export function describeReady(id: string, ready: Ready): string {
   if (ready.committedEntries.length > 0) lines.push(`  Committed ${describeEntries(ready.committedEntries)}`);
   for (const m of ready.messages) lines.push(`  ${describeMessage(m)}`);
   for (const r of ready.readStates) lines.push(`  ReadState index=${r.index} context=${r.context}`);
+  if (ready.droppedReads.length > 0) lines.push(`  DroppedReads ${ready.droppedReads.join(', ')}`);
   return lines.join('\n');
 }

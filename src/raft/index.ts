@@ -3,9 +3,9 @@
 export { assert, RaftAssertionError } from './assert.js';
 export { describeData, describeEntries, describeEntry, describeHardState, describeMessage, describeReady } from './describe.js';
 export { MemoryStorage } from './memory-storage.js';
-export type { Message, MessageType } from './message.js';
+export type { Message, MessageLimits, MessageType } from './message.js';
 export { validateMessage } from './message.js';
-export { RaftOptionsError, type RaftOptions } from './options.js';
+export { RaftOptionsError, UNSAFE_BUGS, type RaftOptions, type UnsafeBug } from './options.js';
 export { Raft, type ProposeResult, type RaftStatus, type ReadIndexResult, type TransferResult } from './raft.js';
 export { Random } from './random.js';
 export type { Ready } from './ready.js';

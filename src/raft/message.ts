@@ -1,6 +1,7 @@
 // The peer messages of the protocol, and the check that turns untrusted input into a Message or a
 // reason to reject it. Validation looks at shape only; protocol rules live in the role handlers.
 
+import { ENTRY_OVERHEAD_BYTES } from './storage.js';
 import type { Configuration, Entry, NodeId } from './types.js';
 
 interface Envelope {
@@ -112,6 +113,16 @@ export type Message =
 
 export type MessageType = Message['type'];
 
+/** Size bounds on an incoming AppendEntries, from the receiver's own options. */
+export interface MessageLimits {
+  /** Entries in one message. */
+  entriesMax: number;
+  /** Bytes of data in one entry. */
+  entryBytesMax: number;
+  /** Bytes of all entries in one message, counting 16 bytes of overhead per entry (entryBytes). */
+  entriesBytesMax: number;
+}
+
 const INDEX_MAX = Number.MAX_SAFE_INTEGER;
 
 function isCount(value: unknown): value is number {
@@ -143,12 +154,17 @@ const FIELDS: Record<MessageType, Record<string, 'count' | 'bool' | 'string' | '
   InstallSnapshotResponse: { snapshotIndex: 'count', bytesReceived: 'count' },
   TimeoutNow: {},
 };
+/** FIELDS as lists, built once: validation runs on every incoming message. */
+const FIELD_LISTS = Object.fromEntries(Object.entries(FIELDS).map(([type, fields]) => [type, Object.entries(fields)])) as Record<
+  MessageType,
+  [string, (typeof FIELDS)[MessageType][string]][]
+>;
 
 /**
- * Returns undefined when `input` is a well-formed message addressed to `self`, otherwise a short
- * reason (used as the key of the rejected-message counter). Never throws.
+ * Returns undefined when `input` is a well-formed message addressed to `self` within `limits`,
+ * otherwise a short reason (used as the key of the rejected-message counter). Never throws.
  */
-export function validateMessage(input: unknown, self: NodeId, entriesMax: number): string | undefined {
+export function validateMessage(input: unknown, self: NodeId, limits: MessageLimits): string | undefined {
   if (typeof input !== 'object' || input === null) return 'not-an-object';
   const m = input as Record<string, unknown>;
   const type = m.type;
@@ -157,7 +173,7 @@ export function validateMessage(input: unknown, self: NodeId, entriesMax: number
   if (m.to !== self) return 'wrong-recipient';
   if (m.from === self) return 'from-self';
   if (!isCount(m.term) || m.term === 0) return 'bad-term';
-  for (const [field, kind] of Object.entries(FIELDS[type as MessageType])) {
+  for (const [field, kind] of FIELD_LISTS[type as MessageType]) {
     const value = m[field];
     const ok =
       kind === 'count'
@@ -170,10 +186,10 @@ export function validateMessage(input: unknown, self: NodeId, entriesMax: number
               ? value instanceof Uint8Array
               : kind === 'configuration'
                 ? isConfiguration(value)
-                : Array.isArray(value) && value.length <= entriesMax;
+                : Array.isArray(value) && value.length <= limits.entriesMax;
     if (!ok) return `bad-${field}`;
   }
-  if (type === 'AppendEntries') return checkEntries(m as unknown as AppendEntries);
+  if (type === 'AppendEntries') return checkEntries(m as unknown as AppendEntries, limits);
   if (type === 'InstallSnapshot') {
     const s = m as unknown as InstallSnapshot;
     if (s.snapshotTerm > s.term || s.snapshotIndex === 0) return 'bad-snapshot';
@@ -189,10 +205,12 @@ function isConfiguration(value: unknown): value is Configuration {
   return Array.isArray(voters) && voters.length > 0 && voters.length <= 64 && voters.every(isId);
 }
 
-/** Entries must follow prev without gaps, with terms between prev's term and the message term. */
-function checkEntries(m: AppendEntries): string | undefined {
+/** Entries must follow prev without gaps, with terms between prev's term and the message term,
+ * and stay within the size a correct leader sends. */
+function checkEntries(m: AppendEntries, limits: MessageLimits): string | undefined {
   if (m.prevLogTerm > m.term) return 'bad-prevLogTerm';
   let previousTerm = m.prevLogTerm;
+  let bytes = 0;
   for (let i = 0; i < m.entries.length; i++) {
     const e = m.entries[i] as unknown as Record<string, unknown>;
     if (typeof e !== 'object' || e === null) return 'bad-entry';
@@ -200,6 +218,10 @@ function checkEntries(m: AppendEntries): string | undefined {
     if (e.index !== m.prevLogIndex + 1 + i) return 'bad-entry-index';
     if ((e.term as number) < previousTerm || (e.term as number) > m.term) return 'bad-entry-term';
     previousTerm = e.term as number;
+    const size = (e.data as Uint8Array).length;
+    if (size > limits.entryBytesMax) return 'entry-too-large';
+    bytes += size + ENTRY_OVERHEAD_BYTES;
+    if (bytes > limits.entriesBytesMax) return 'entries-too-large';
   }
   return undefined;
 }

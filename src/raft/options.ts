@@ -5,6 +5,17 @@ import type { Random } from './random.js';
 import type { Storage } from './storage.js';
 import type { NodeId } from './types.js';
 
+/**
+ * Deliberate protocol bugs, for proving that the simulator and the harness find them. Never enable
+ * outside tests.
+ * - commit-prior-term: a leader commits entries of earlier terms by counting replicas (breaks the
+ *   Figure 8 rule, so a committed entry can later be overwritten).
+ * - vote-twice: a node grants a vote in a term although it already voted for another candidate in
+ *   that term (two leaders can win one term).
+ */
+export type UnsafeBug = 'commit-prior-term' | 'vote-twice';
+export const UNSAFE_BUGS: readonly UnsafeBug[] = ['commit-prior-term', 'vote-twice'];
+
 export interface RaftOptions {
   id: NodeId;
   storage: Storage;
@@ -23,6 +34,10 @@ export interface RaftOptions {
   inflightMessagesMax?: number;
   /** Bytes of entries per AppendEntries (at least one entry is always sent). Default 1 MiB. */
   messageBytesMax?: number;
+  /** Bytes of data in one entry: propose refuses larger commands, and a follower rejects an
+   * AppendEntries carrying a larger entry (or more than messageBytesMax + entryBytesMax + 16 bytes
+   * of entries, what a correct leader can send). Default 1 MiB. */
+  entryBytesMax?: number;
   /** Bytes per InstallSnapshot chunk. Default 64 KiB. */
   snapshotChunkBytes?: number;
   /** Largest snapshot a follower accepts. Default 256 MiB. */
@@ -35,6 +50,8 @@ export interface RaftOptions {
   committedEntriesBytesMax?: number;
   /** On restart: the last index the application has already applied (default: the snapshot's). */
   appliedIndex?: number;
+  /** Deliberate bugs for testing the testers (see UnsafeBug). Default none. */
+  unsafeBugs?: readonly UnsafeBug[];
 }
 
 export type ResolvedRaftOptions = Required<Omit<RaftOptions, 'appliedIndex'>> & { appliedIndex: number | undefined };
@@ -55,12 +72,14 @@ export function resolveOptions(options: RaftOptions): ResolvedRaftOptions {
     checkQuorum: options.checkQuorum ?? true,
     inflightMessagesMax: options.inflightMessagesMax ?? 64,
     messageBytesMax: options.messageBytesMax ?? 1024 * 1024,
+    entryBytesMax: options.entryBytesMax ?? 1024 * 1024,
     snapshotChunkBytes: options.snapshotChunkBytes ?? 64 * 1024,
     snapshotBytesMax: options.snapshotBytesMax ?? 256 * 1024 * 1024,
     uncommittedEntriesMax: options.uncommittedEntriesMax ?? 10_000,
     pendingReadsMax: options.pendingReadsMax ?? 1024,
     committedEntriesBytesMax: options.committedEntriesBytesMax ?? 16 * 1024 * 1024,
     appliedIndex: options.appliedIndex,
+    unsafeBugs: options.unsafeBugs ?? [],
   };
   if (typeof resolved.id !== 'string' || resolved.id.length === 0)
     throw new RaftOptionsError(`id must be a non-empty string, got ${JSON.stringify(resolved.id)}`);
@@ -69,6 +88,7 @@ export function resolveOptions(options: RaftOptions): ResolvedRaftOptions {
     'heartbeatIntervalTicks',
     'inflightMessagesMax',
     'messageBytesMax',
+    'entryBytesMax',
     'snapshotChunkBytes',
     'snapshotBytesMax',
     'uncommittedEntriesMax',
@@ -79,6 +99,14 @@ export function resolveOptions(options: RaftOptions): ResolvedRaftOptions {
     const value = resolved[key];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
       throw new RaftOptionsError(`${key} must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+  }
+  if (!Array.isArray(resolved.unsafeBugs)) {
+    throw new RaftOptionsError(`unsafeBugs must be an array of ${UNSAFE_BUGS.join(', ')}, got ${JSON.stringify(resolved.unsafeBugs)}`);
+  }
+  for (const bug of resolved.unsafeBugs) {
+    if (!UNSAFE_BUGS.includes(bug)) {
+      throw new RaftOptionsError(`unknown unsafe bug ${JSON.stringify(bug)} (expected one of: ${UNSAFE_BUGS.join(', ')})`);
     }
   }
   if (resolved.heartbeatIntervalTicks >= resolved.electionTimeoutTicks) {

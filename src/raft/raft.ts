@@ -6,7 +6,7 @@ import { assert } from './assert.js';
 import { stepCandidate } from './candidate.js';
 import { stepFollower } from './follower.js';
 import { stepLeader, tickLeader } from './leader.js';
-import { validateMessage, type Message } from './message.js';
+import { validateMessage, type Message, type MessageLimits } from './message.js';
 import { resolveOptions, type RaftOptions, type ResolvedRaftOptions } from './options.js';
 import { Progress } from './progress.js';
 import { committedIndex, voteResult } from './quorum.js';
@@ -14,7 +14,7 @@ import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import type { Ready } from './ready.js';
 import { broadcastAppend, broadcastHeartbeat, maybeSendAppend, sendTimeoutNow } from './replication.js';
-import { entryBytes } from './storage.js';
+import { ENTRY_OVERHEAD_BYTES } from './storage.js';
 import {
   NONE,
   type Configuration,
@@ -88,14 +88,27 @@ export class Raft {
   incomingSnapshot: IncomingSnapshot | undefined = undefined;
   private messages: Message[] = [];
   private readStates: ReadState[] = [];
+  /** Accepted ReadIndex contexts given up on a role or term change, for the next Ready. */
+  private droppedReads: string[] = [];
   private readonly rejected = new Map<string, number>();
   private previousHardState: HardState;
   private previousSoftState: SoftState;
   private outstandingReady: Ready | undefined = undefined;
+  private readonly messageLimits: MessageLimits;
+  private readonly unsafeVoteTwice: boolean;
+  private readonly unsafeCommitPriorTerm: boolean;
 
   constructor(raftOptions: RaftOptions) {
     this.options = resolveOptions(raftOptions);
     this.id = this.options.id;
+    this.messageLimits = {
+      entriesMax: Math.floor(this.options.messageBytesMax / ENTRY_OVERHEAD_BYTES) + 1,
+      entryBytesMax: this.options.entryBytesMax,
+      // A correct leader sends at most messageBytesMax of entries, or one entry larger than that.
+      entriesBytesMax: this.options.messageBytesMax + this.options.entryBytesMax + ENTRY_OVERHEAD_BYTES,
+    };
+    this.unsafeVoteTwice = this.options.unsafeBugs.includes('vote-twice');
+    this.unsafeCommitPriorTerm = this.options.unsafeBugs.includes('commit-prior-term');
     this.log = new RaftLog(this.options.storage);
     const { hardState, configuration } = this.options.storage.initialState();
     this.configuration = { voters: [...configuration.voters] };
@@ -133,8 +146,7 @@ export class Raft {
    * returned reason says why (undefined when accepted).
    */
   step(input: unknown): string | undefined {
-    const entriesMax = Math.floor(this.options.messageBytesMax / 16) + 1;
-    const reason = validateMessage(input, this.id, entriesMax) ?? this.checkSender(input as Message);
+    const reason = validateMessage(input, this.id, this.messageLimits) ?? this.checkSender(input as Message);
     if (reason !== undefined) {
       this.reject(reason);
       return reason;
@@ -149,7 +161,7 @@ export class Raft {
     if (data.length === 0) return { ok: false, reason: 'empty' }; // empty data marks the no-op
     if (this.role !== 'leader') return { ok: false, reason: 'not-leader' };
     if (this.leadTransferee !== NONE) return { ok: false, reason: 'transferring' };
-    if (entryBytes({ term: 0, index: 0, data }) > this.options.messageBytesMax) return { ok: false, reason: 'too-large' };
+    if (data.length > this.options.entryBytesMax) return { ok: false, reason: 'too-large' };
     if (this.log.lastIndex() - this.log.committed >= this.options.uncommittedEntriesMax) {
       return { ok: false, reason: 'too-many-uncommitted' };
     }
@@ -161,12 +173,15 @@ export class Raft {
   /**
    * Starts a linearizable read (ReadIndex, Raft thesis §6.4): once a quorum confirms this node
    * still leads, a ReadState {index, context} comes out in a Ready; serve the read when applied >=
-   * index. Requests are dropped if leadership is lost; the caller retries after a timeout.
+   * index. If leadership (or the term) changes first, the context comes out in Ready.droppedReads
+   * instead, so the caller can retry elsewhere at once.
    */
   readIndex(context: string): ReadIndexResult {
     if (this.role !== 'leader') return 'not-leader';
     if (context.length === 0 || this.readOnly.has(context) || this.pendingReadContexts.includes(context)) return 'duplicate-context';
-    if (this.readOnly.size + this.pendingReadContexts.length >= this.options.pendingReadsMax) return 'too-many-reads';
+    // Dropped reads not yet handed out count too, so a Ready never carries more than the bound.
+    const held = this.readOnly.size + this.pendingReadContexts.length + this.droppedReads.length;
+    if (held >= this.options.pendingReadsMax) return 'too-many-reads';
     if (!this.committedEntryInCurrentTerm()) {
       // Our commit index may lag the previous leader's until our no-op commits (thesis §6.4 step 1).
       this.pendingReadContexts.push(context);
@@ -204,6 +219,7 @@ export class Raft {
       this.log.unstable.snapshot !== undefined ||
       this.messages.length > 0 ||
       this.readStates.length > 0 ||
+      this.droppedReads.length > 0 ||
       this.log.hasNextCommittedEntries()
     );
   }
@@ -218,12 +234,14 @@ export class Raft {
       committedEntries: this.log.nextCommittedEntries(this.options.committedEntriesBytesMax),
       messages: this.messages,
       readStates: this.readStates,
+      droppedReads: this.droppedReads,
     };
     if (soft.leader !== this.previousSoftState.leader || soft.role !== this.previousSoftState.role) ready.softState = soft;
     if (!sameHardState(hard, this.previousHardState)) ready.hardState = hard;
     if (this.log.unstable.snapshot !== undefined) ready.snapshot = this.log.unstable.snapshot;
     this.messages = [];
     this.readStates = [];
+    this.droppedReads = [];
     this.outstandingReady = ready;
     return ready;
   }
@@ -334,7 +352,9 @@ export class Raft {
   }
 
   private handleVoteRequest(m: Extract<Message, { type: 'RequestVote' | 'PreVote' }>): void {
-    const canVote = this.vote === m.from || (this.vote === NONE && this.leader === NONE) || (m.type === 'PreVote' && m.term > this.term);
+    // The vote-twice bug forgets that a vote was already cast in this term.
+    const voteFree = this.vote === NONE || this.unsafeVoteTwice;
+    const canVote = this.vote === m.from || (voteFree && this.leader === NONE) || (m.type === 'PreVote' && m.term > this.term);
     const responseType = m.type === 'RequestVote' ? 'RequestVoteResponse' : 'PreVoteResponse';
     if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
       this.send({ type: responseType, from: this.id, to: m.from, term: m.term, granted: true });
@@ -400,6 +420,8 @@ export class Raft {
     this.leadTransferee = NONE;
     this.votes.clear();
     this.progress.clear();
+    // Reads waiting for this leader's confirmation can no longer be confirmed: say so.
+    this.droppedReads.push(...this.pendingReadContexts, ...this.readOnly.contexts());
     this.readOnly.reset();
     this.pendingReadContexts = [];
   }
@@ -457,7 +479,9 @@ export class Raft {
   /** Leader: advances the commit index to what a majority holds, if of this term (Figure 8). */
   maybeCommit(): boolean {
     const index = committedIndex(this.configuration.voters, (id) => this.progress.get(id)?.match ?? 0);
-    if (!this.log.maybeCommit(index, this.term)) return false;
+    // The commit-prior-term bug takes any entry a majority holds, whatever its term.
+    const term = this.unsafeCommitPriorTerm ? this.log.termOrZero(index) : this.term;
+    if (!this.log.maybeCommit(index, term)) return false;
     if (this.pendingReadContexts.length > 0) {
       const contexts = this.pendingReadContexts;
       this.pendingReadContexts = [];

@@ -49,6 +49,11 @@ export class ReadOnly {
     });
   }
 
+  /** Every pending context, oldest first. */
+  contexts(): string[] {
+    return this.queue.slice();
+  }
+
   /** The newest pending context, re-sent with heartbeats in case earlier ones were lost. */
   lastContext(): string {
     return this.queue[this.queue.length - 1] ?? '';

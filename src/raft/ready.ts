@@ -1,6 +1,7 @@
 // The Ready batch: what the driver must do, in order. 1. persist `snapshot`, `entries` and
 // `hardState`; 2. send `messages` (never before step 1 is durable); 3. install `snapshot` and apply
-// `committedEntries` in order; 4. serve `readStates` once applied >= index; 5. call advance(ready).
+// `committedEntries` in order; 4. serve `readStates` once applied >= index, fail `droppedReads`;
+// 5. call advance(ready).
 
 import type { Message } from './message.js';
 import type { Entry, HardState, ReadState, Snapshot, SoftState } from './types.js';
@@ -20,4 +21,10 @@ export interface Ready {
   messages: Message[];
   /** Confirmed ReadIndex requests. */
   readStates: ReadState[];
+  /**
+   * Contexts of accepted ReadIndex requests that will never be confirmed: this node stopped leading
+   * or moved to another term while they waited. Fail (or retry elsewhere) those reads now instead
+   * of waiting for a timeout. At most pendingReadsMax per batch.
+   */
+  droppedReads: string[];
 }

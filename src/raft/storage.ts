@@ -29,9 +29,12 @@ export interface Storage {
   snapshot(): Snapshot;
 }
 
+/** Bytes counted for an entry's term and index on top of its data. */
+export const ENTRY_OVERHEAD_BYTES = 16;
+
 /** Approximate size of an entry in a message: its data plus fixed overhead for term and index. */
 export function entryBytes(entry: Entry): number {
-  return entry.data.length + 16;
+  return entry.data.length + ENTRY_OVERHEAD_BYTES;
 }
 
 /** The longest prefix of `entries` within `bytesMax`, never less than one entry. */

@@ -1,6 +1,6 @@
 // A tiny key-value state machine for simulated clients (the real one will live in src/kv).
-// Commands are text: `put k v`, `get k`, `cas k from to`, optionally prefixed by `<client>#<seq> `
-// for de-duplication; anything else is an opaque command that only counts as applied.
+// Commands are text: `put k v`, `get k`, `cas k from to`, `delete k`, optionally prefixed by
+// `<client>#<seq> ` for de-duplication; anything else is an opaque command that only counts as applied.
 
 export type KvResult = { ok: true; value: string | null } | { ok: false; error: 'cas_mismatch' } | { ok: true; value: undefined };
 
@@ -42,6 +42,10 @@ export class KvStateMachine {
       case 'get':
         if (parts.length !== 2) break;
         return { ok: true, value: this.get(parts[1]) };
+      case 'delete':
+        if (parts.length !== 2) break;
+        this.data.delete(parts[1]);
+        return { ok: true, value: null };
       case 'cas': {
         if (parts.length !== 4) break;
         if (this.get(parts[1]) !== parts[2]) return { ok: false, error: 'cas_mismatch' };

@@ -1,13 +1,15 @@
 // The deterministic simulator: N Raft cores on a virtual clock, a faulty simulated network, crash
-// and restart from what was made durable, and safety invariants checked after every event. One
-// seed fixes the whole run. It drives the same core the real node will; it never sleeps.
+// and restart from what was made durable (also in the middle of handling a Ready), and safety
+// invariants checked after every event. One seed fixes the whole run. It drives the same core the
+// real node will; it never sleeps.
 
 import { describeMessage } from '../raft/describe.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import type { Message } from '../raft/message.js';
 import type { RaftOptions } from '../raft/options.js';
-import { Raft, type ProposeResult } from '../raft/raft.js';
+import { Raft, type ProposeResult, type ReadIndexResult } from '../raft/raft.js';
 import { Random } from '../raft/random.js';
+import type { Ready } from '../raft/ready.js';
 import type { NodeId, ReadState } from '../raft/types.js';
 import { EventQueue } from './event-queue.js';
 import { InvariantChecker, InvariantViolation } from './invariants.js';
@@ -29,6 +31,12 @@ export interface SimulatorOptions {
   replayCommand?: string;
   /** Keep this many trace lines for failure reports. Default 40. */
   traceLinesMax?: number;
+  /**
+   * Chance that a node crashes in the middle of handling a Ready: after persisting it but before
+   * sending its messages, or after sending but before applying (non-atomic Ready processing).
+   * A crashed node stays down until restart(). Default 0.
+   */
+  midReadyCrashProbability?: number;
 }
 
 /** A failed run: the message names the seed and the command that replays it. */
@@ -57,6 +65,9 @@ export interface SimNode {
 
 export type ApplyListener = (id: NodeId, index: number, term: number, command: string, result: KvResult) => void;
 export type ReadListener = (id: NodeId, read: ReadState) => void;
+/** After a node handled a whole Ready (persisted, sent, applied, advanced). */
+export type ReadyListener = (id: NodeId, ready: Ready) => void;
+export type CrashListener = (id: NodeId) => void;
 
 const decoder = new TextDecoder();
 
@@ -77,6 +88,14 @@ export class Simulator {
   /** Extra checks, run after every event; they throw to fail the run. */
   readonly applyListeners: ApplyListener[] = [];
   readonly readListeners: ReadListener[] = [];
+  readonly readyListeners: ReadyListener[] = [];
+  readonly crashListeners: CrashListener[] = [];
+  /** Crashes in the middle of a Ready so far (midReadyCrashProbability). */
+  midReadyCrashes = 0;
+  /** May be lowered during a run (e.g. to 0 once faults are healed); see SimulatorOptions. */
+  midReadyCrashProbability: number;
+  /** Its own stream, drawn from only when mid-Ready crashes are on, so other runs keep their traces. */
+  private readonly crashRandom: Random | undefined;
 
   constructor(options: SimulatorOptions) {
     this.options = options;
@@ -84,6 +103,12 @@ export class Simulator {
     this.random = new Random(options.seed);
     this.tickMs = options.tickMs ?? 100;
     this.network = new Network(this.random.fork(), { ...RELIABLE, ...options.network });
+    const crashProbability = options.midReadyCrashProbability ?? 0;
+    if (!(crashProbability >= 0 && crashProbability <= 1)) {
+      throw new RangeError(`midReadyCrashProbability must be in [0, 1], got ${JSON.stringify(options.midReadyCrashProbability)}`);
+    }
+    this.midReadyCrashProbability = crashProbability;
+    this.crashRandom = crashProbability > 0 ? this.random.fork() : undefined;
     const count = options.nodeCount ?? 3;
     this.ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
     for (const id of this.ids) {
@@ -212,6 +237,7 @@ export class Simulator {
     node.raft = undefined;
     node.incarnation++;
     this.record(`crash ${id}`);
+    for (const listener of this.crashListeners) listener(id);
   }
 
   /** Starts a crashed node again from its storage (snapshot + log + hard state). */
@@ -226,18 +252,29 @@ export class Simulator {
     return this.node(id).raft !== undefined;
   }
 
+  /** Whether to crash `node` now, at a point inside its Ready handling. */
+  private crashMidReady(node: SimNode, point: string): boolean {
+    if (this.crashRandom === undefined || !this.crashRandom.chance(this.midReadyCrashProbability)) return false;
+    this.midReadyCrashes++;
+    this.record(`crash ${node.id} ${point}`);
+    this.crash(node.id);
+    return true;
+  }
+
   /** The node loop: persist, send, apply, advance (house-style order). */
   processReady(node: SimNode): void {
     const raft = node.raft;
     if (raft === undefined) return;
-    for (let rounds = 0; raft.hasReady(); rounds++) {
+    for (let rounds = 0; node.raft === raft && raft.hasReady(); rounds++) {
       if (rounds > 1000) throw new Error(`${node.id} produced Ready batches forever`);
       const ready = raft.ready();
       this.invariants.onReady(node.id, raft, ready);
       if (ready.snapshot) node.storage.applySnapshot(ready.snapshot);
       node.storage.append(ready.entries);
       if (ready.hardState) node.storage.setHardState(ready.hardState);
+      if (this.crashMidReady(node, 'after persisting, before sending')) return;
       for (const message of ready.messages) this.send(message);
+      if (ready.committedEntries.length > 0 && this.crashMidReady(node, 'after sending, before applying')) return;
       if (ready.snapshot) {
         node.stateMachine = KvStateMachine.restore(ready.snapshot.data);
         this.invariants.onInstallSnapshot(node.id, ready.snapshot.metadata.index);
@@ -259,6 +296,7 @@ export class Simulator {
       }
       for (const read of ready.readStates) for (const listener of this.readListeners) listener(node.id, read);
       raft.advance(ready);
+      for (const listener of this.readyListeners) listener(node.id, ready);
     }
   }
 
@@ -291,6 +329,16 @@ export class Simulator {
     const result = node.raft.propose(command);
     this.processReady(node);
     this.record(`propose ${id} ${command} -> ${result.ok ? `${result.term}/${result.index}` : result.reason}`);
+    return result;
+  }
+
+  /** Starts a ReadIndex on one node, as a client would; processes the node's Ready at once. */
+  readIndex(id: NodeId, context: string): ReadIndexResult {
+    const node = this.node(id);
+    if (node.raft === undefined) return 'not-leader';
+    const result = node.raft.readIndex(context);
+    this.processReady(node);
+    this.record(`readIndex ${id} ${context} -> ${result}`);
     return result;
   }
 

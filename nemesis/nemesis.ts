@@ -1,0 +1,370 @@
+// The nemeses (partition, kill, pause, flaky, disk, transfer) as plain Nemesis objects, and the
+// spec parser behind `--nemesis partition:halves,kill`. Scheduling lives in schedule.ts.
+
+import { makeGrudge, majority, PARTITION_SHAPES, type PartitionShape, shapesFor, shuffled } from './grudge.js';
+import { type LinkFault, ProxyOptionsError, validateLinkFault } from './proxy.js';
+import { type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
+
+export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer';
+/** Every kind a spec may name; 'none' means no faults at all. */
+export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = ['none', 'partition', 'kill', 'pause', 'flaky', 'disk', 'transfer'];
+
+export type NodeTarget = 'one' | 'minority' | 'majority' | 'all' | 'leader';
+/** Targets for kill and pause; 'random' picks one per start. */
+export const NODE_TARGETS: readonly (NodeTarget | 'random')[] = ['one', 'minority', 'majority', 'all', 'leader', 'random'];
+
+export type DiskDamage = 'truncate' | 'corrupt';
+export const DISK_DAMAGES: readonly (DiskDamage | 'random')[] = ['truncate', 'corrupt', 'random'];
+
+export type FlakyVariant = 'delay' | 'loss' | 'both';
+export const FLAKY_VARIANTS: readonly FlakyVariant[] = ['delay', 'loss', 'both'];
+
+/** The variants each kind accepts after a colon, the first being the default. */
+export const NEMESIS_VARIANTS: Readonly<Record<NemesisKind | 'none', readonly string[]>> = {
+  none: [],
+  partition: ['random', ...PARTITION_SHAPES.filter((s) => s !== 'random')],
+  kill: ['random', ...NODE_TARGETS.filter((t) => t !== 'random')],
+  pause: ['random', ...NODE_TARGETS.filter((t) => t !== 'random')],
+  flaky: ['both', 'delay', 'loss'],
+  disk: ['random', 'truncate', 'corrupt'],
+  transfer: [],
+};
+
+/** One parsed spec item, e.g. `kill:leader` -> { kind: 'kill', variant: 'leader' }. */
+export interface NemesisSpec {
+  kind: NemesisKind;
+  variant: string;
+  /** The canonical text, e.g. `kill:leader`, `transfer`. */
+  name: string;
+}
+
+export interface NemesisOptions {
+  /** The flaky fault's delay and loss. Default { delayMs: 20, jitterMs: 30, dropFraction: 0.1 }; the
+   * 'delay' variant uses only the delay fields, 'loss' only dropFraction. */
+  flakyFault?: LinkFault;
+  /** Time between leadership transfers in a transfer storm. Default 1000 ms. */
+  transferIntervalMs?: number;
+  /** Transfers per storm window at most. Default 100. */
+  transfersMax?: number;
+}
+
+/** A bad spec or option; the message names the bad value and lists the allowed ones. */
+export class NemesisSpecError extends Error {
+  override readonly name = 'NemesisSpecError';
+}
+
+/** One line for --help and error messages: every kind with its variants. */
+export function describeAllowedNemeses(): string {
+  return NEMESIS_KINDS.map((kind) => {
+    const variants = NEMESIS_VARIANTS[kind];
+    return variants.length === 0 ? kind : `${kind}[:${variants.join('|')}]`;
+  }).join(', ');
+}
+
+/**
+ * Parses `partition,kill:leader` (or an array of items, each of which may hold commas). Items are
+ * trimmed; `none` alone gives no nemeses; duplicates are an error.
+ */
+export function parseNemesisSpec(spec: string | readonly string[]): NemesisSpec[] {
+  const items = (typeof spec === 'string' ? [spec] : [...spec]).flatMap((s) => String(s).split(',')).map((s) => s.trim());
+  if (items.length === 0 || items.every((s) => s.length === 0))
+    throw new NemesisSpecError(`empty nemesis spec ${JSON.stringify(spec)}; allowed: ${describeAllowedNemeses()}`);
+  const specs: NemesisSpec[] = [];
+  let none = false;
+  for (const item of items) {
+    if (item.length === 0)
+      throw new NemesisSpecError(`empty item in nemesis spec ${JSON.stringify(spec)}; allowed: ${describeAllowedNemeses()}`);
+    const colon = item.indexOf(':');
+    const kind = colon === -1 ? item : item.slice(0, colon);
+    const variant = colon === -1 ? undefined : item.slice(colon + 1);
+    if (!(NEMESIS_KINDS as readonly string[]).includes(kind))
+      throw new NemesisSpecError(`unknown nemesis ${JSON.stringify(kind)}; allowed: ${NEMESIS_KINDS.join(', ')}`);
+    const allowed = NEMESIS_VARIANTS[kind as NemesisKind | 'none'];
+    if (variant !== undefined && !allowed.includes(variant)) {
+      const list = allowed.length === 0 ? `${kind} takes no variant` : `allowed: ${allowed.join(', ')}`;
+      throw new NemesisSpecError(`unknown ${kind} variant ${JSON.stringify(variant)} in ${JSON.stringify(item)}; ${list}`);
+    }
+    if (kind === 'none') {
+      none = true;
+      continue;
+    }
+    const chosen = variant ?? allowed[0] ?? '';
+    const name = chosen === '' ? kind : `${kind}:${chosen}`;
+    if (specs.some((s) => s.name === name))
+      throw new NemesisSpecError(`nemesis ${JSON.stringify(name)} is listed twice in ${JSON.stringify(spec)}`);
+    specs.push({ kind: kind as NemesisKind, variant: chosen, name });
+  }
+  if (none && specs.length > 0) throw new NemesisSpecError(`"none" cannot be combined with other nemeses in ${JSON.stringify(spec)}`);
+  return specs;
+}
+
+/** Nemeses for a spec (see parseNemesisSpec); options are validated here, before anything runs. */
+export function createNemesis(spec: string | readonly string[], options: NemesisOptions = {}): Nemesis[] {
+  const resolved = resolveNemesisOptions(options);
+  return parseNemesisSpec(spec).map((item) => {
+    switch (item.kind) {
+      case 'partition':
+        return partitionNemesis(item.variant as PartitionShape | 'random');
+      case 'kill':
+        return killNemesis(item.variant as NodeTarget | 'random');
+      case 'pause':
+        return pauseNemesis(item.variant as NodeTarget | 'random');
+      case 'flaky':
+        return flakyNemesis(item.variant as FlakyVariant, resolved.flakyFault);
+      case 'disk':
+        return diskNemesis(item.variant as DiskDamage | 'random');
+      case 'transfer':
+        return transferNemesis(resolved.transferIntervalMs, resolved.transfersMax);
+    }
+  });
+}
+
+interface ResolvedNemesisOptions {
+  flakyFault: LinkFault;
+  transferIntervalMs: number;
+  transfersMax: number;
+}
+
+function resolveNemesisOptions(options: NemesisOptions): ResolvedNemesisOptions {
+  let flakyFault: LinkFault;
+  try {
+    flakyFault = validateLinkFault(options.flakyFault ?? { delayMs: 20, jitterMs: 30, dropFraction: 0.1 }, 'flakyFault');
+  } catch (error) {
+    if (error instanceof ProxyOptionsError) throw new NemesisSpecError(error.message);
+    throw error;
+  }
+  if (flakyFault.cutForward || flakyFault.cutBackward)
+    throw new NemesisSpecError(`flakyFault cannot cut links, got ${JSON.stringify(options.flakyFault)}`);
+  const resolved = { flakyFault, transferIntervalMs: options.transferIntervalMs ?? 1000, transfersMax: options.transfersMax ?? 100 };
+  if (typeof resolved.transferIntervalMs !== 'number' || !Number.isFinite(resolved.transferIntervalMs) || resolved.transferIntervalMs < 1)
+    throw new NemesisSpecError(`transferIntervalMs must be a number >= 1, got ${JSON.stringify(options.transferIntervalMs)}`);
+  if (!Number.isSafeInteger(resolved.transfersMax) || resolved.transfersMax < 1)
+    throw new NemesisSpecError(`transfersMax must be a positive integer, got ${JSON.stringify(options.transfersMax)}`);
+  return resolved;
+}
+
+/** Partition: cuts the links of a grudge on start, lifts exactly those cuts on stop. */
+export function partitionNemesis(shape: PartitionShape | 'random'): Nemesis {
+  let active: Link[] = [];
+  let shapeMade: string | undefined;
+  return {
+    name: `partition:${shape}`,
+    async start(ctx) {
+      const chosen = shape === 'random' ? ctx.random.pick(shapesFor(ctx.db.nodes.length)) : shape;
+      const leader = chosen === 'isolate-leader' ? await ctx.db.leader() : undefined;
+      const grudge = makeGrudge(chosen, ctx.db.nodes, ctx.random, leader);
+      active = grudge.cuts;
+      shapeMade = grudge.name;
+      ctx.net.cut(grudge.cuts);
+      ctx.log(`nemesis: start partition ${grudge.description}`);
+      return { f: 'start-partition', value: { shape: grudge.name, cuts: grudge.cuts, description: grudge.description } };
+    },
+    async stop(ctx) {
+      const healed = active;
+      ctx.net.uncut(healed);
+      active = [];
+      ctx.log(`nemesis: stop partition (${healed.length} cuts lifted)`);
+      return { f: 'stop-partition', value: { shape: shapeMade, cutsLifted: healed.length } };
+    },
+  };
+}
+
+/** The nodes a target names, in db order; the leader target asks the db (a random node if none). */
+async function chooseTargets(
+  target: NodeTarget | 'random',
+  ctx: NemesisContext,
+): Promise<{ target: NodeTarget; nodes: string[]; note?: string }> {
+  const chosen: NodeTarget = target === 'random' ? ctx.random.pick(NODE_TARGETS.filter((t): t is NodeTarget => t !== 'random')) : target;
+  const all = ctx.db.nodes;
+  const inDbOrder = (picked: string[]): string[] => all.filter((n) => picked.includes(n));
+  switch (chosen) {
+    case 'one':
+      return { target: chosen, nodes: [ctx.random.pick(all)] };
+    case 'minority':
+      // Strictly fewer than half; at least one node.
+      return { target: chosen, nodes: inDbOrder(shuffled(all, ctx.random).slice(0, Math.max(1, Math.floor((all.length - 1) / 2)))) };
+    case 'majority':
+      return { target: chosen, nodes: inDbOrder(shuffled(all, ctx.random).slice(0, majority(all.length))) };
+    case 'all':
+      return { target: chosen, nodes: [...all] };
+    case 'leader': {
+      const leader = await ctx.db.leader();
+      if (leader !== undefined && all.includes(leader)) return { target: chosen, nodes: [leader] };
+      return { target: chosen, nodes: [ctx.random.pick(all)], note: 'no leader known: a random node' };
+    }
+  }
+}
+
+/** Kill (kill -9) on start, restart on stop. Restarts run in parallel: a majority may need each other. */
+export function killNemesis(target: NodeTarget | 'random'): Nemesis {
+  let killed: string[] = [];
+  return {
+    name: `kill:${target}`,
+    async start(ctx) {
+      const choice = await chooseTargets(target, ctx);
+      const errors: string[] = [];
+      for (const node of choice.nodes) {
+        if (!ctx.db.isRunning(node)) continue;
+        killed.push(node);
+        await ctx.db.kill(node).catch((error: unknown) => errors.push(`${node}: ${message(error)}`));
+      }
+      ctx.log(`nemesis: start kill ${choice.target}: ${killed.join(' ')}${choice.note ? ` (${choice.note})` : ''}`);
+      return { f: 'start-kill', value: withErrors({ target: choice.target, nodes: [...killed], note: choice.note }, errors) };
+    },
+    async stop(ctx) {
+      const nodes = killed;
+      killed = [];
+      const errors: string[] = [];
+      await Promise.all(nodes.map((node) => ctx.db.start(node).catch((error: unknown) => errors.push(`${node}: ${message(error)}`))));
+      ctx.log(`nemesis: stop kill: restarted ${nodes.join(' ')}${errors.length ? `; failed: ${errors.join('; ')}` : ''}`);
+      return { f: 'stop-kill', value: withErrors({ nodes }, errors) };
+    },
+  };
+}
+
+/** Pause (SIGSTOP) on start, resume (SIGCONT) on stop. */
+export function pauseNemesis(target: NodeTarget | 'random'): Nemesis {
+  let paused: string[] = [];
+  return {
+    name: `pause:${target}`,
+    async start(ctx) {
+      const choice = await chooseTargets(target, ctx);
+      const errors: string[] = [];
+      for (const node of choice.nodes) {
+        if (!ctx.db.isRunning(node)) continue;
+        paused.push(node);
+        await ctx.db.pause(node).catch((error: unknown) => errors.push(`${node}: ${message(error)}`));
+      }
+      ctx.log(`nemesis: start pause ${choice.target}: ${paused.join(' ')}${choice.note ? ` (${choice.note})` : ''}`);
+      return { f: 'start-pause', value: withErrors({ target: choice.target, nodes: [...paused], note: choice.note }, errors) };
+    },
+    async stop(ctx) {
+      const nodes = paused;
+      paused = [];
+      const errors: string[] = [];
+      for (const node of nodes) await ctx.db.resume(node).catch((error: unknown) => errors.push(`${node}: ${message(error)}`));
+      ctx.log(`nemesis: stop pause: resumed ${nodes.join(' ')}`);
+      return { f: 'stop-pause', value: withErrors({ nodes }, errors) };
+    },
+  };
+}
+
+/** Delay and/or loss on every peer link while active. */
+export function flakyNemesis(variant: FlakyVariant, fault: LinkFault): Nemesis {
+  const applied: LinkFault =
+    variant === 'delay'
+      ? { delayMs: fault.delayMs, jitterMs: fault.jitterMs, bytesPerSecond: fault.bytesPerSecond }
+      : variant === 'loss'
+        ? { dropFraction: fault.dropFraction }
+        : { ...fault };
+  for (const key of Object.keys(applied) as (keyof LinkFault)[]) if (applied[key] === undefined) delete applied[key];
+  return {
+    name: `flaky:${variant}`,
+    async start(ctx) {
+      ctx.net.flaky(applied);
+      ctx.log(`nemesis: start flaky ${variant}: ${JSON.stringify(applied)}`);
+      return { f: 'start-flaky', value: { variant, fault: applied } };
+    },
+    async stop(ctx) {
+      ctx.net.clearFlaky();
+      ctx.log('nemesis: stop flaky');
+      return { f: 'stop-flaky', value: { variant } };
+    },
+  };
+}
+
+/**
+ * Disk: start kills one running node and damages its log tail; stop restarts it and reports whether
+ * it recovered or refused to start (a loud refusal is an acceptable outcome; silence is not).
+ */
+export function diskNemesis(damage: DiskDamage | 'random'): Nemesis {
+  let victim: string | undefined;
+  let how: DiskDamage | undefined;
+  return {
+    name: `disk:${damage}`,
+    async start(ctx) {
+      const running = ctx.db.nodes.filter((n) => ctx.db.isRunning(n));
+      if (running.length === 0) return { f: 'start-disk', value: { error: 'no running node to damage' } };
+      const node = ctx.random.pick(running);
+      how = damage === 'random' ? ctx.random.pick(['truncate', 'corrupt'] as const) : damage;
+      victim = node;
+      await ctx.db.kill(node);
+      let description: string;
+      try {
+        description = await ctx.db.damageLog(node, how, ctx.random);
+      } catch (error) {
+        description = `damage failed: ${message(error)}`;
+      }
+      ctx.log(`nemesis: start disk ${how} ${node}: ${description}`);
+      return { f: 'start-disk', value: { node, how, damage: description } };
+    },
+    async stop(ctx) {
+      const node = victim;
+      victim = undefined;
+      if (node === undefined) return { f: 'stop-disk', value: { outcome: 'nothing to restart' } };
+      try {
+        await ctx.db.start(node);
+        ctx.log(`nemesis: stop disk: ${node} recovered from ${how}`);
+        return { f: 'stop-disk', value: { node, how, outcome: 'recovered' } };
+      } catch (error) {
+        ctx.log(`nemesis: stop disk: ${node} refused to start after ${how}: ${message(error)}`);
+        return { f: 'stop-disk', value: { node, how, outcome: 'refused', error: message(error) } };
+      }
+    },
+  };
+}
+
+/**
+ * Leadership transfer storm: while active, asks for a transfer to a random non-leader every
+ * intervalMs (at most transfersMax per window). Stop ends the loop and waits for it.
+ */
+export function transferNemesis(intervalMs: number, transfersMax: number): Nemesis {
+  let loop: Promise<{ attempts: number; succeeded: number; errors: number }> | undefined;
+  let stopper: AbortController | undefined;
+  return {
+    name: 'transfer',
+    async start(ctx) {
+      const controller = new AbortController();
+      stopper = controller;
+      const signal = AbortSignal.any([controller.signal, ctx.signal]);
+      const clock = ctx.clock ?? realClock;
+      const random = ctx.random.fork();
+      loop = (async () => {
+        const counts = { attempts: 0, succeeded: 0, errors: 0 };
+        while (!signal.aborted && counts.attempts < transfersMax) {
+          try {
+            const leader = await ctx.db.leader();
+            const candidates = ctx.db.nodes.filter((n) => n !== leader && ctx.db.isRunning(n));
+            if (candidates.length > 0 && !signal.aborted) {
+              const to = random.pick(candidates);
+              counts.attempts++;
+              if (await ctx.db.transferLeader(to)) counts.succeeded++;
+            }
+          } catch {
+            counts.errors++;
+          }
+          await clock.sleep(intervalMs, signal);
+        }
+        return counts;
+      })();
+      ctx.log(`nemesis: start transfer storm every ${intervalMs} ms`);
+      return { f: 'start-transfer', value: { intervalMs } };
+    },
+    async stop(ctx) {
+      stopper?.abort();
+      const counts = loop === undefined ? { attempts: 0, succeeded: 0, errors: 0 } : await loop;
+      loop = undefined;
+      stopper = undefined;
+      ctx.log(`nemesis: stop transfer storm: ${counts.succeeded}/${counts.attempts} transfers succeeded`);
+      return { f: 'stop-transfer', value: counts };
+    },
+  };
+}
+
+function withErrors<T extends object>(value: T, errors: string[]): T & { errors?: string[] } {
+  return errors.length === 0 ? value : { ...value, errors };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,117 @@
+// The small interfaces the nemeses are written against: Db (the cluster's processes), Net (the
+// proxied links), Clock, and Nemesis itself. No implementations here except the real clock.
+
+import type { Random } from '../src/raft/random.js';
+import type { LinkFault } from './proxy.js';
+
+/** A directed link: messages from `from` to `to`. Client links use the id 'client' on one side. */
+export type Link = readonly [from: string, to: string];
+
+/** The id that stands for the harness's clients in links such as ['client', 'n1']. */
+export const CLIENT = 'client';
+
+/**
+ * The cluster's processes, implemented by the harness launcher. Every method is bounded by the
+ * launcher (it waits for readiness with a timeout and rejects when it gives up).
+ */
+export interface Db {
+  /** Node ids, in a fixed order (choices over them are then reproducible from a seed). */
+  nodes: readonly string[];
+  /** kill -9. A no-op for a node that is not running. */
+  kill(node: string): Promise<void>;
+  /** Restarts a killed node with its data dir and waits for readiness. Rejects (with the node's
+   * complaint) when the node refuses to start, e.g. on a damaged log. */
+  start(node: string): Promise<void>;
+  /** SIGSTOP. */
+  pause(node: string): Promise<void>;
+  /** SIGCONT. Must be a no-op for a node that is not paused (the final heal resumes every node). */
+  resume(node: string): Promise<void>;
+  /** True from start until kill (a paused node is running). */
+  isRunning(node: string): boolean;
+  /** The current leader as some node reports it, or undefined when none is known. */
+  leader(): Promise<string | undefined>;
+  /** Asks the current leader to hand leadership to `to`; false when it did not happen. */
+  transferLeader(to: string): Promise<boolean>;
+  /** Damage the tail of a killed node's WAL: 'truncate' cuts bytes off the end, 'corrupt' flips
+   * bytes near the end. Returns a description. */
+  damageLog(node: string, how: 'truncate' | 'corrupt', random: Random): Promise<string>;
+}
+
+/** The proxied network, implemented by createNet (net.ts). Changes apply at once. */
+export interface Net {
+  /** Node ids that have peer links (every `from`/`to` other than 'client'), in first-seen order. */
+  readonly nodes: readonly string[];
+  /** Messages from `from` to `to` are lost, for each pair (directed). Adds to the current cuts. */
+  cut(pairs: readonly Link[]): void;
+  /** Lifts these cuts (others stay). */
+  uncut(pairs: readonly Link[]): void;
+  /** Cuts every peer link into and out of `node` (and its client links when `clients`); returns the pairs cut. */
+  isolate(node: string, options?: { clients?: boolean }): Link[];
+  /** Delay, jitter, loss and throttling (cut fields are not allowed here) on these links (default:
+   * every peer link), replacing earlier flakiness on them. */
+  flaky(fault: LinkFault, pairs?: readonly Link[]): void;
+  /** Removes flakiness from these links (default: all). */
+  clearFlaky(pairs?: readonly Link[]): void;
+  /** Lifts every cut and every flakiness. */
+  heal(): void;
+  /** One line per faulty link, or `healthy`. */
+  describe(): string;
+}
+
+/**
+ * What a nemesis did. Recorded in the history as a process 'nemesis' event of type 'info' with
+ * this `f` and `value`. Naming: `start-<kind>` once a fault is in effect, `stop-<kind>` once it is
+ * undone (kind: partition, kill, pause, flaky, disk, transfer), and `heal-all` after the final heal.
+ * The checker's views shade each start-* .. stop-* window.
+ */
+export interface FaultRecord {
+  f: string;
+  value: unknown;
+}
+
+/** The history's process for fault records (see checker/history.ts isNemesisProcess). */
+export const NEMESIS_PROCESS = 'nemesis';
+
+/** A clock for waits: real time in runs, virtual time in tests. */
+export interface Clock {
+  /** Milliseconds from an arbitrary origin; never decreases. */
+  now(): number;
+  /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface NemesisContext {
+  db: Db;
+  net: Net;
+  /** Seeded; the schedule gives each started fault its own fork. */
+  random: Random;
+  log(line: string): void;
+  /** Aborted when the run is interrupted; a nemesis stops waiting, but stop() must still undo its fault. */
+  signal: AbortSignal;
+  /** For waits inside a fault (e.g. between leadership transfers). Default: real time. */
+  clock?: Clock;
+}
+
+/** A fault with a start and a stop. stop() undoes what the last start() did, even a partial start. */
+export interface Nemesis {
+  /** The spec it was made from, e.g. `partition:halves`. */
+  name: string;
+  start(ctx: NemesisContext): Promise<FaultRecord>;
+  stop(ctx: NemesisContext): Promise<FaultRecord>;
+}
+
+/** Real time (performance.now) with abortable sleeps. */
+export const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+};

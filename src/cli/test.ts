@@ -1,0 +1,188 @@
+// `skepsis test`: the main job. Validates every flag before anything starts, runs one test (real
+// nodes behind proxies, clients, nemesis, final reads), checks it, writes the store folder and exits
+// 0 valid, 1 invalid, 2 unknown, 254 bad usage or a cluster that could not start.
+
+import { randomInt } from 'node:crypto';
+import type { Argv } from 'yargs';
+import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec } from '../../nemesis/nemesis.js';
+import { parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
+import { killAllNodes } from '../harness/launcher.js';
+import { RunSetupError, runTest } from '../harness/run-test.js';
+import { EXIT_USAGE, exitCodeFor, UsageError } from './exit.js';
+import type { Command } from './main.js';
+import { parseUnsafeBugs } from './node.js';
+
+interface TestArgs {
+  nodes: number;
+  workload: string;
+  workloadOpt: string[];
+  nemesis: string;
+  nemesisInterval: number;
+  timeLimit: number;
+  concurrency?: number;
+  seed?: number;
+  store: string;
+  name?: string;
+  unsafeBug: string[];
+  nodeArg: string[];
+  proxy: boolean;
+  opTimeoutMs: number;
+  checkTimeout: number;
+  quiet: boolean;
+}
+
+function requireRange(flag: string, value: number, low: number, high: number, integer = true): number {
+  if (!Number.isFinite(value) || value < low || value > high || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${low} to ${high}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** `--workload-opt rate-ops-per-second=100` (repeatable) -> { 'rate-ops-per-second': '100' }. */
+function parseWorkloadOpts(values: string[]): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw new UsageError(`--workload-opt must look like name=value, got "${value}"`);
+    options[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return options;
+}
+
+/** Quotes an argument for the "repeat this run" command line. */
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export function buildTestConfig(args: TestArgs) {
+  const nodes = requireRange('nodes', args.nodes, 1, 15);
+  const timeLimitSec = requireRange('time-limit', args.timeLimit, 1, 24 * 3600, false);
+  const intervalSec = requireRange('nemesis-interval', args.nemesisInterval, 0.1, 3600, false);
+  const concurrency = requireRange('concurrency', args.concurrency ?? 2 * nodes, 1, 1024);
+  const opTimeoutMs = requireRange('op-timeout-ms', args.opTimeoutMs, 100, 600_000);
+  const checkTimeoutSec = requireRange('check-timeout', args.checkTimeout, 1, 24 * 3600, false);
+  const seed = args.seed ?? randomInt(1, 2 ** 31);
+  requireRange('seed', seed, 0, 2 ** 32 - 1);
+  const unsafeBugs = parseUnsafeBugs(args.unsafeBug);
+  const nemesis = args.nemesis.trim() || 'none';
+  try {
+    if (nemesis !== 'none') parseNemesisSpec(nemesis);
+  } catch (error) {
+    if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
+    throw error;
+  }
+  let workloadOptions: Record<string, unknown>;
+  try {
+    workloadOptions = parseWorkloadOptions(args.workload, parseWorkloadOpts(args.workloadOpt));
+  } catch (error) {
+    if (error instanceof WorkloadOptionsError) throw new UsageError(`--workload-opt: ${error.message}`);
+    throw error;
+  }
+  const name = args.name ?? `${args.workload}-${nemesis.replace(/[^A-Za-z0-9_-]+/g, '_')}${unsafeBugs.length ? `-bug-${unsafeBugs.join('_')}` : ''}`;
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new UsageError(`--name may only use letters, digits, "_", "." and "-", got "${name}"`);
+  const command = [
+    'npx skepsis test',
+    `--nodes ${nodes}`,
+    `--workload ${args.workload}`,
+    ...args.workloadOpt.map((o) => `--workload-opt ${shellQuote(o)}`),
+    `--nemesis ${shellQuote(nemesis)}`,
+    `--nemesis-interval ${intervalSec}`,
+    `--time-limit ${timeLimitSec}`,
+    `--concurrency ${concurrency}`,
+    `--seed ${seed}`,
+    ...unsafeBugs.map((bug) => `--unsafe-bug ${bug}`),
+    ...args.nodeArg.map((arg) => `--node-arg=${shellQuote(arg)}`),
+    ...(args.proxy ? [] : ['--no-proxy']),
+  ].join(' ');
+  return {
+    name,
+    workload: args.workload,
+    workloadOptions,
+    nemesis,
+    nemesisIntervalMs: Math.round(intervalSec * 1000),
+    nodes,
+    concurrency,
+    timeLimitMs: Math.round(timeLimitSec * 1000),
+    seed,
+    unsafeBugs,
+    nodeArgs: args.nodeArg,
+    proxies: args.proxy,
+    opTimeoutMs,
+    checkTimeoutMs: Math.round(checkTimeoutSec * 1000),
+    command,
+  };
+}
+
+async function handle(args: TestArgs): Promise<number> {
+  const config = buildTestConfig(args);
+  const progress = args.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  process.stderr.write(`skepsis test: ${config.command}\n`);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('skepsis test: interrupted; healing, stopping the nodes and checking what was recorded (Ctrl-C again to kill everything now)\n');
+      controller.abort();
+    } else {
+      killAllNodes();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await runTest({ config, store: args.store, progress, signal: controller.signal });
+    const { results } = outcome;
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    if (results.valid !== true && outcome.text) out(outcome.text);
+    out('');
+    for (const line of results.summary) out(line);
+    out(
+      `ops: ${results.stats.operations} (ok ${results.stats.ok}, fail ${results.stats.fail}, info ${results.stats.info}); ` +
+        `availability ${(results.availability.overall * 100).toFixed(1)}%` +
+        (results.availability.duringFaults !== null ? `, during faults ${(results.availability.duringFaults * 100).toFixed(1)}%` : '') +
+        `; faults: ${results.faults.length}; check took ${(results.checkElapsedMs / 1000).toFixed(2)} s`,
+    );
+    out(`verdict: ${results.valid === true ? 'valid' : results.valid === false ? 'INVALID' : 'unknown'}`);
+    out(`report: ${outcome.dir}/report.html`);
+    return exitCodeFor(results.valid);
+  } catch (error) {
+    if (error instanceof RunSetupError) {
+      process.stderr.write(`skepsis test: the cluster could not start; nothing is left running.\n${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export const testCommand: Command = {
+  register(parser: Argv, setExit) {
+    parser.command(
+      'test',
+      'run a cluster of real nodes behind proxies, clients and a nemesis; check the history; write a report',
+      (command) =>
+        command
+          .option('nodes', { type: 'number', default: 5, describe: 'cluster size (1-15)' })
+          .option('workload', { type: 'string', choices: [...WORKLOAD_NAMES], default: 'register', describe: 'what the clients do' })
+          .option('workload-opt', { type: 'string', array: true, default: [], describe: 'workload option name=value (repeatable), e.g. rate-ops-per-second=100' })
+          .option('nemesis', { type: 'string', default: 'partition,kill', describe: `faults, comma-separated: ${describeAllowedNemeses()}` })
+          .option('nemesis-interval', { type: 'number', default: 10, describe: 'seconds between fault starts and stops (jittered)' })
+          .option('time-limit', { type: 'number', default: 60, describe: 'seconds of workload before the final heal' })
+          .option('concurrency', { type: 'number', describe: 'client threads (default: 2 per node)' })
+          .option('seed', { type: 'number', describe: 'seed for the schedule and client choices (default: random, printed)' })
+          .option('store', { type: 'string', default: 'store', describe: 'root folder for runs (<store>/<name>/<time>/)' })
+          .option('name', { type: 'string', describe: 'test name (default: workload-nemesis)' })
+          .option('unsafe-bug', { type: 'string', array: true, default: [], describe: 'UNSAFE: run nodes with a known bug class, to see the harness catch it' })
+          .option('node-arg', { type: 'string', array: true, default: [], describe: 'extra flag passed to every node (repeatable), e.g. --node-arg=--election-timeout-ms=300' })
+          .option('proxy', { type: 'boolean', default: true, describe: 'route links through proxies (--no-proxy: direct, no network faults)' })
+          .option('op-timeout-ms', { type: 'number', default: 5000, describe: 'an operation without an answer after this long is recorded info' })
+          .option('check-timeout', { type: 'number', default: 120, describe: 'seconds the linearizability check may take before answering unknown' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines on stderr' }),
+      async (args) => setExit(await handle(args as unknown as TestArgs)),
+    );
+  },
+};

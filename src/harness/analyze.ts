@@ -1,0 +1,178 @@
+// Judges a stored run: reads test.json and history.jsonl, checks linearizability with the
+// workload's model (within a budget), runs the workload's own check, computes stats, availability
+// and fault windows, and writes results.json and report.html. `skepsis test` calls it after a run;
+// `skepsis analyze DIR` calls it on an old one.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkHistory, type Validity } from '../../checker/check.js';
+import { readHistoryFile } from '../../checker/format/index.js';
+import type { HistoryEvent } from '../../checker/history.js';
+import { renderHtml } from '../../checker/html.js';
+import { createModel } from '../../checker/models/index.js';
+import { formatResultText, resultJson } from '../../checker/report.js';
+import { getWorkload } from '../../workloads/index.js';
+import { renderReport } from './report.js';
+import { combineValidity, type FaultWindow, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
+
+export interface AnalyzeExtras {
+  problems?: string[];
+  interrupted?: boolean;
+  elapsedMs?: number;
+  nodeExits?: Record<string, string[]>;
+  /** Overrides the check budget in test.json. */
+  checkTimeoutMs?: number;
+  progress?: (line: string) => void;
+}
+
+export interface AnalyzeOutcome {
+  results: TestResults;
+  /** Human-readable verdict with the counterexample, for the terminal. */
+  text: string;
+}
+
+/** A run folder that cannot be analyzed; the message names the file and what is wrong. */
+export class RunFolderError extends Error {
+  override readonly name = 'RunFolderError';
+}
+
+function readConfig(dir: string): TestConfig {
+  const file = join(dir, 'test.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RunFolderError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); is ${dir} a run folder?`);
+  }
+  try {
+    return JSON.parse(text) as TestConfig;
+  } catch (error) {
+    throw new RunFolderError(`${file}: not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Pairs start-X / stop-X fault records into windows. */
+export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
+  const windows: FaultWindow[] = [];
+  const open = new Map<string, FaultWindow>();
+  for (const event of events) {
+    if (event.process !== 'nemesis') continue;
+    const match = /^(start|stop)-(.+)$/.exec(event.f);
+    if (!match) {
+      if (event.f === 'heal-all') {
+        for (const window of open.values()) window.stopNs ??= event.time;
+        open.clear();
+      }
+      continue;
+    }
+    const [, edge, kind] = match;
+    if (edge === 'start') {
+      const window: FaultWindow = { kind, startNs: event.time, value: event.value };
+      windows.push(window);
+      open.set(kind, window);
+    } else {
+      const window = open.get(kind);
+      if (window) window.stopNs = event.time;
+      open.delete(kind);
+    }
+  }
+  return windows;
+}
+
+function counts(): OutcomeCounts {
+  return { ok: 0, fail: 0, info: 0 };
+}
+
+export function runStats(events: readonly HistoryEvent[], windows: FaultWindow[]) {
+  const total = counts();
+  const byF: Record<string, OutcomeCounts> = {};
+  const during = counts();
+  const outside = counts();
+  let first = Infinity;
+  let last = 0;
+  const inFault = (time: number) => windows.some((w) => time >= w.startNs && time <= (w.stopNs ?? Infinity));
+  for (const event of events) {
+    if (event.process === 'nemesis' || event.type === 'invoke') continue;
+    const type = event.type as keyof OutcomeCounts;
+    total[type]++;
+    (byF[event.f] ??= counts())[type]++;
+    (inFault(event.time) ? during : outside)[type]++;
+    first = Math.min(first, event.time);
+    last = Math.max(last, event.time);
+  }
+  const share = (c: OutcomeCounts) => {
+    const n = c.ok + c.fail + c.info;
+    return n === 0 ? null : c.ok / n;
+  };
+  const operations = total.ok + total.fail + total.info;
+  const spanSec = last > first ? (last - first) / 1e9 : 0;
+  return {
+    stats: { ...total, byF, operations, opsPerSecond: spanSec > 0 ? operations / spanSec : 0 },
+    availability: { overall: share(total) ?? 0, duringFaults: share(during), outsideFaults: share(outside) },
+  };
+}
+
+export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promise<AnalyzeOutcome> {
+  const progress = extras.progress ?? (() => {});
+  const config = readConfig(dir);
+  const historyFile = join(dir, 'history.jsonl');
+  const parsed = readHistoryFile(historyFile, 'jsonl');
+  const workload = getWorkload(config.workload);
+  const checkStarted = performance.now();
+  const windows = faultWindows(parsed.events);
+  const { stats, availability } = runStats(parsed.events, windows);
+  const summary: string[] = [];
+  const verdicts: Validity[] = [];
+  let linearizability: TestResults['linearizability'] = null;
+  let text = '';
+  let checkerHtml: string | undefined;
+  if (workload.model !== null) {
+    const model = createModel(workload.model);
+    const result = await checkHistory(parsed.history.operations, {
+      model: workload.model,
+      timeoutMs: extras.checkTimeoutMs ?? config.checkTimeoutMs,
+      onProgress: (p) => progress(`  checking: ${p.partsDone}/${p.parts} parts, ${(p.elapsedMs / 1000).toFixed(1)} s`),
+    });
+    linearizability = { ...resultJson(parsed.history, result, model), valid: result.valid, elapsedMs: result.elapsedMs } as TestResults['linearizability'];
+    verdicts.push(result.valid);
+    const verdictLine =
+      result.valid === true
+        ? `linearizable (${workload.model}): ${result.ops} ops in ${result.parts} part(s), checked in ${result.elapsedMs.toFixed(0)} ms`
+        : result.valid === false
+          ? `NOT linearizable (${workload.model}): see the counterexample`
+          : `unknown (${workload.model}): the check ran out of budget; undecided: ${result.undecided.slice(0, 5).join(', ')}`;
+    summary.push(verdictLine);
+    text = formatResultText(parsed.history, result, model);
+    if (result.valid === false) checkerHtml = renderHtml({ history: parsed.history, result, model, title: `${config.name}: counterexample` });
+  }
+  let workloadCheck: TestResults['workloadCheck'] = null;
+  if (workload.check) {
+    workloadCheck = workload.check(parsed.history);
+    verdicts.push(workloadCheck.valid);
+    summary.push(`${config.workload}: ${workloadCheck.summary}`);
+    text += `${text ? '\n' : ''}${config.workload} check: ${workloadCheck.summary}`;
+  }
+  const problems = extras.problems ?? [];
+  if (problems.length > 0) summary.push(`problems: ${problems.join('; ')}`);
+  if (extras.interrupted) summary.push('interrupted before the time limit');
+  const checkElapsedMs = performance.now() - checkStarted;
+  const results: TestResults = {
+    valid: verdicts.length === 0 ? 'unknown' : combineValidity(verdicts),
+    summary,
+    test: config,
+    elapsedMs: extras.elapsedMs ?? 0,
+    interrupted: extras.interrupted ?? false,
+    linearizability,
+    workloadCheck,
+    stats,
+    availability,
+    faults: windows,
+    problems,
+    nodeExits: extras.nodeExits ?? {},
+    checkElapsedMs,
+  };
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (checkerHtml !== undefined) writeFileSync(join(dir, 'checker.html'), checkerHtml);
+  writeFileSync(join(dir, 'report.html'), renderReport({ config, results, events: parsed.events, checkerHtml }));
+  return { results, text };
+}

@@ -1,0 +1,107 @@
+// The nemesis's Db over a local cluster of `skepsis node` processes: kill -9, restart, pause and
+// resume, the current leader, leadership transfer and damage to a killed node's WAL tail. Control
+// calls go to the nodes directly (never through the proxies), each with a time bound.
+
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Db } from '../../nemesis/types.js';
+import type { Random } from '../raft/random.js';
+import type { LocalCluster } from './local-cluster.js';
+
+const CONTROL_TIMEOUT_MS = 1000;
+
+async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest WAL segment of a node's data directory (see src/node/storage/disk-storage.ts). */
+export async function newestWalSegment(dataDir: string): Promise<string | undefined> {
+  try {
+    const names = (await readdir(join(dataDir, 'wal'))).filter((name) => name.endsWith('.wal')).sort();
+    return names.length > 0 ? join(dataDir, 'wal', names[names.length - 1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createClusterDb(cluster: LocalCluster, log: (line: string) => void = () => {}): Db {
+  const node = (id: string) => {
+    const process = cluster.nodes.get(id);
+    if (!process) throw new Error(`unknown node "${id}" (nodes: ${cluster.ids.join(', ')})`);
+    return process;
+  };
+  const db: Db = {
+    nodes: cluster.ids,
+    async kill(id) {
+      await node(id).kill();
+      log(`${id} killed`);
+    },
+    async start(id) {
+      if (node(id).running) return;
+      await node(id).start();
+      log(`${id} started`);
+    },
+    async pause(id) {
+      node(id).pause();
+    },
+    async resume(id) {
+      node(id).resume();
+    },
+    isRunning: (id) => node(id).running,
+    async leader() {
+      const answers = await Promise.all(
+        cluster.ids
+          .filter((id) => node(id).running && !node(id).isPaused)
+          .map(async (id) => (await getJson(`${cluster.clientUrls.get(id)}/status`))?.body),
+      );
+      // Prefer a node that says it leads at the highest term.
+      let best: { id: string; term: number } | undefined;
+      for (const status of answers) {
+        if (status?.role === 'leader' && typeof status.id === 'string' && typeof status.term === 'number') {
+          if (!best || status.term > best.term) best = { id: status.id, term: status.term };
+        }
+      }
+      return best?.id;
+    },
+    async transferLeader(to) {
+      const leader = await db.leader();
+      if (leader === undefined || leader === to) return false;
+      const reply = await getJson(`${cluster.clientUrls.get(leader)}/admin/transfer-leader`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ to }),
+      });
+      return reply?.status === 200;
+    },
+    async damageLog(id, how, random: Random) {
+      if (node(id).running) throw new Error(`damageLog: ${id} is running; kill it first`);
+      const file = await newestWalSegment(cluster.dataDir(id));
+      if (file === undefined) return `${id}: no WAL segment to damage`;
+      const size = (await stat(file)).size;
+      if (size === 0) return `${id}: ${file} is empty; nothing to damage`;
+      const handle = await open(file, 'r+');
+      try {
+        if (how === 'truncate') {
+          const cut = random.nextInt(1, Math.max(2, Math.min(size, 256) + 1));
+          await handle.truncate(size - cut);
+          return `${id}: truncated ${cut} bytes off ${file} (${size} -> ${size - cut})`;
+        }
+        const span = Math.min(size, 256);
+        const offset = size - 1 - random.nextInt(0, Math.max(1, span));
+        const byte = Buffer.alloc(1);
+        await handle.read(byte, 0, 1, offset);
+        byte[0] ^= 0xff;
+        await handle.write(byte, 0, 1, offset);
+        return `${id}: flipped the byte at offset ${offset} of ${file} (size ${size})`;
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+  return db;
+}

@@ -1,0 +1,226 @@
+// Starts, stops, kills, pauses and restarts `skepsis node` processes, each with its data directory
+// and a log file that survives restarts; waits for readiness with a bound. Every process started is
+// tracked and killed when this process exits, so none is ever left behind.
+
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+/** The CLI entry (bin/skepsis.js), found from this file in src/ or in dist/src/. */
+export function skepsisBin(): string {
+  for (const relative of ['../../bin/skepsis.js', '../../../bin/skepsis.js']) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error('cannot find bin/skepsis.js next to the sources');
+}
+
+/** Reserves `count` distinct free loopback ports (listen on 0, then release them). */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import('node:net').Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, host, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+export interface NodeProcessSpec {
+  id: string;
+  /** Arguments after `skepsis node`. */
+  args: string[];
+  /** stderr of every incarnation is appended here. */
+  logFile: string;
+  /** Waiting for the ready line gives up after this long. Default 15 000. */
+  readyTimeoutMs?: number;
+  /** SIGTERM, then SIGKILL after this long. Default 3000. */
+  stopGraceMs?: number;
+}
+
+export interface ReadyLine {
+  event: 'ready';
+  id: string;
+  peerPort: number;
+  clientPort: number;
+  pid: number;
+}
+
+/** A node that did not come up: carries the tail of its log. */
+export class NodeStartError extends Error {
+  override readonly name = 'NodeStartError';
+  constructor(
+    readonly id: string,
+    readonly reason: string,
+    readonly logExcerpt: string,
+  ) {
+    super(`node ${id} did not start: ${reason}\n--- last lines of its log ---\n${logExcerpt}`);
+  }
+}
+
+const live = new Set<ResultPromise>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort: whatever way this process ends, its nodes end with it.
+  process.on('exit', () => {
+    for (const child of live) {
+      try {
+        if (child.pid !== undefined) process.kill(child.pid, 'SIGCONT');
+        child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
+/** Kills every node process this process started (SIGKILL). */
+export function killAllNodes(): void {
+  for (const child of live) {
+    try {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGCONT');
+      child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+export function logExcerpt(logFile: string, lines = 30): string {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
+  } catch {
+    return '(no log)';
+  }
+}
+
+export class NodeProcess {
+  readonly id: string;
+  private readonly spec: NodeProcessSpec;
+  private child: ResultPromise | undefined;
+  private exited: Promise<void> | undefined;
+  private paused = false;
+  /** What the last incarnation printed when ready. */
+  ready: ReadyLine | undefined;
+  /** How each incarnation ended, newest last (exit code or signal). */
+  readonly exits: string[] = [];
+
+  constructor(spec: NodeProcessSpec) {
+    this.id = spec.id;
+    this.spec = spec;
+    installExitHook();
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the node and waits for its ready line; on failure the process is gone and the error has its log. */
+  async start(): Promise<ReadyLine> {
+    if (this.child) throw new Error(`node ${this.id} is already running`);
+    const child: ResultPromise = execa(process.execPath, [skepsisBin(), 'node', ...this.spec.args], {
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: { file: this.spec.logFile, append: true },
+      reject: false,
+      cleanup: true,
+      buffer: false,
+    });
+    this.child = child;
+    this.paused = false;
+    live.add(child);
+    const exited = child.then((result) => {
+      live.delete(child);
+      this.exits.push(result.signal ?? `exit ${String(result.exitCode)}`);
+      if (this.child === child) {
+        this.child = undefined;
+        this.paused = false;
+      }
+    });
+    this.exited = exited;
+    const timeoutMs = this.spec.readyTimeoutMs ?? 15_000;
+    const lines = createInterface({ input: child.stdout! });
+    try {
+      this.ready = await new Promise<ReadyLine>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new NodeStartError(this.id, `no ready line within ${timeoutMs} ms`, logExcerpt(this.spec.logFile))), timeoutMs);
+        lines.on('line', (line) => {
+          try {
+            const parsed = JSON.parse(line) as ReadyLine;
+            if (parsed.event === 'ready') {
+              clearTimeout(timer);
+              resolve(parsed);
+            }
+          } catch {
+            // Not ours; the node prints only JSON on stdout.
+          }
+        });
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(new NodeStartError(this.id, `it exited (${this.exits.at(-1)}) before it was ready`, logExcerpt(this.spec.logFile)));
+        });
+      });
+      return this.ready;
+    } catch (error) {
+      await this.kill();
+      throw error;
+    }
+  }
+
+  /** Resolves when the current incarnation exits (at once when none runs). */
+  waitExit(): Promise<void> {
+    return this.child ? this.exited! : Promise.resolve();
+  }
+
+  /** SIGKILL; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    if (this.paused && child.pid !== undefined) process.kill(child.pid, 'SIGCONT');
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    if (this.paused) this.resume();
+    child.kill('SIGTERM');
+    const graceMs = this.spec.stopGraceMs ?? 3000;
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  pause(): void {
+    if (!this.child || this.paused || this.child.pid === undefined) return;
+    process.kill(this.child.pid, 'SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.child || !this.paused || this.child.pid === undefined) return;
+    process.kill(this.child.pid, 'SIGCONT');
+    this.paused = false;
+  }
+}

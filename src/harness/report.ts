@@ -1,0 +1,1202 @@
+// The run report (report.html): one self-contained page (inline CSS, SVG and a few lines of JS; no
+// external resources) with the verdict, the test's options, stats, availability, the operations per
+// process on a timeline, latency and throughput over time with every fault window shaded, and, when
+// the caller passes it, the checker's counterexample view. It does no I/O and never re-checks.
+//
+// Size is bounded whatever the history: past `REPORT_LIMITS.timelineOpsMax` operations the timeline
+// is drawn as per-row cells (majority outcome, at most `timelineBarsMax` rectangles), latency is
+// drawn as per-bucket p50/p99 lines instead of a point per op, and charts use at most
+// `bucketsMax` buckets. Every string that comes from the history or the options is clipped and escaped.
+
+import { isNemesisProcess, type HistoryEvent } from '../../checker/history.js';
+import { nodeIds } from './local-cluster.js';
+import type { FaultWindow, TestConfig, TestResults } from './results.js';
+
+export interface ReportInput {
+  config: TestConfig;
+  results: TestResults;
+  /** The history as recorded (history.jsonl), nemesis records included; times in ns since the run's start. */
+  events: HistoryEvent[];
+  /**
+   * The checker's page (checker/html.ts `renderHtml`), passed when the verdict is invalid (or
+   * whenever the caller wants it shown). It is embedded in a sandboxed `<iframe srcdoc>` (scripts
+   * allowed, no access to this page), so report.html stays one file. Above
+   * `REPORT_LIMITS.checkerHtmlBytesMax` it is left out with a note.
+   */
+  checkerHtml?: string;
+}
+
+/** The bounds that keep a report small and quick to render, whatever the history's size. */
+export const REPORT_LIMITS = {
+  /** Up to this many operations, the timeline draws one bar per operation (with its description on hover). */
+  timelineOpsMax: 10_000,
+  /** Above it, the timeline is drawn as cells: at most this many rectangles in all. */
+  timelineBarsMax: 20_000,
+  /** Processes drawn one per row; above this, processes that never overlap share a row (a lane). */
+  processRowsMax: 64,
+  /** Rows of the timeline at most (lanes beyond it fold into the last one). */
+  rowsMax: 200,
+  /** Time buckets of the throughput chart and the latency quantile lines. */
+  bucketsMax: 200,
+  /** Up to this many completed operations, latency is a scatter plot; above, p50/p99 lines. */
+  scatterPointsMax: 4_000,
+  /** Fault windows drawn; the rest are listed as a count. */
+  faultsMax: 500,
+  /** Distinct operation names (f) kept apart; more are drawn as "other". */
+  fNamesMax: 12,
+  /** Longest text taken from the history or the options onto the page, in characters. */
+  textMax: 160,
+  /** Largest checker page embedded. */
+  checkerHtmlBytesMax: 8 * 1024 * 1024,
+} as const;
+
+const OK = 0;
+const FAIL = 1;
+const INFO = 2;
+const STATUS_NAMES = ['ok', 'fail', 'info'] as const;
+
+/** Geometry of every time chart: a left gutter for labels, the plot, a little room on the right. */
+const GUTTER_PX = 78;
+const PLOT_PX = 1160;
+const RIGHT_PX = 18;
+const SVG_PX = GUTTER_PX + PLOT_PX + RIGHT_PX;
+const AXIS_PX = 22;
+const FAULT_LANE_PX = 16;
+const FAULT_LANES_MAX = 6;
+const ROW_PX = 16;
+const BAR_PX = 12;
+
+/** Colors per operation name (no orange or red: those mean indeterminate and faults). */
+const F_COLORS = [
+  '#1f6fb4',
+  '#2e9e44',
+  '#8a4fbf',
+  '#8c564b',
+  '#d15fa8',
+  '#17a2b8',
+  '#9a9a1a',
+  '#5c6bc0',
+  '#00897b',
+  '#6d4c41',
+  '#7f7f7f',
+  '#3949ab',
+];
+
+/** Shading per fault kind: [r, g, b]. */
+const FAULT_COLORS: Record<string, [number, number, number]> = {
+  partition: [198, 40, 40],
+  kill: [123, 31, 162],
+  pause: [0, 121, 107],
+  flaky: [121, 85, 72],
+  disk: [69, 90, 100],
+  transfer: [173, 20, 87],
+};
+const FAULT_COLOR_OTHER: [number, number, number] = [97, 97, 97];
+
+/** The operations of the history in columns, paired call to completion. */
+interface Ops {
+  count: number;
+  /** Call time (ns). */
+  call: Float64Array;
+  /** Completion time (ns): for info, when the info was recorded; NaN when the op never completed. */
+  done: Float64Array;
+  status: Uint8Array;
+  /** Index into `fNames`. */
+  f: Uint8Array;
+  /** Index into `processes`. */
+  process: Int32Array;
+  callEvent: Int32Array;
+  doneEvent: Int32Array;
+  fNames: string[];
+  processes: (number | string)[];
+  /** Completions without a pending call (a malformed history): skipped. */
+  unpaired: number;
+  /** The earliest (at most 0, the run's start) and latest event times. */
+  firstNs: number;
+  lastNs: number;
+  /** The nemesis records, in order (at most NEMESIS_EVENTS_MAX). */
+  nemesis: HistoryEvent[];
+}
+
+/** Nemesis records kept (a run has one every few seconds; this bounds a malformed history). */
+const NEMESIS_EVENTS_MAX = 20_000;
+
+/** A fault window ready to draw. */
+interface Fault {
+  kind: string;
+  startNs: number;
+  stopNs: number;
+  /** The run ended with it active (the final heal ended it). */
+  open: boolean;
+  label: string;
+  detail: string;
+  lane: number;
+}
+
+/** A nemesis record that is not a window's start or stop (e.g. heal-all): a vertical mark. */
+interface Mark {
+  timeNs: number;
+  label: string;
+}
+
+/** What every time chart shares: the time axis and the faults. */
+interface TimeFrame {
+  startNs: number;
+  spanNs: number;
+  faults: Fault[];
+  faultsLeftOut: number;
+  faultLanes: number;
+  marks: Mark[];
+}
+
+/** Renders report.html. */
+export function renderReport(input: ReportInput): string {
+  const { config, results, events } = input;
+  const ops = extractOps(events);
+  const frame = timeFrame(ops, results.faults);
+  const latency = latencyStats(ops);
+  const title = `Skepsis ${config.name}: ${verdictWord(results.valid)}`;
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(title)}</title>`,
+    `<style>${STYLE}</style></head><body>`,
+    SVG_DEFS,
+    renderHeader(config, results),
+    '<div class="columns">',
+    renderConfig(config),
+    renderStats(results, latency),
+    '</div>',
+    renderCharts(ops, frame, events),
+    renderFaultTable(frame),
+    renderCheckerView(input.checkerHtml, results),
+    renderFiles(config, results, ops),
+    '<div id="cursor-readout" hidden></div>',
+    `<script>${SCRIPT}</script>`,
+    '</body></html>',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The history, in columns
+
+function extractOps(events: HistoryEvent[]): Ops {
+  // Sized for a typical history (half calls), grown when needed: one pass over the events.
+  let capacity = Math.max(16, Math.ceil(events.length / 2) + 16);
+  const ops: Ops = {
+    count: 0,
+    call: new Float64Array(capacity),
+    done: new Float64Array(capacity).fill(NaN),
+    status: new Uint8Array(capacity).fill(INFO),
+    f: new Uint8Array(capacity),
+    process: new Int32Array(capacity),
+    callEvent: new Int32Array(capacity),
+    doneEvent: new Int32Array(capacity).fill(-1),
+    fNames: [],
+    processes: [],
+    unpaired: 0,
+    firstNs: 0,
+    lastNs: 0,
+    nemesis: [],
+  };
+  const fIndex = new Map<string, number>();
+  const processIndex = new Map<number | string, number>();
+  /** The pending op per process index (-1: none); a second call while one is pending leaves the first never completed. */
+  let pending = new Int32Array(64).fill(-1);
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    if (event === null || typeof event !== 'object') continue;
+    const time = event.time;
+    if (typeof time !== 'number' || !Number.isFinite(time)) continue;
+    if (time < ops.firstNs) ops.firstNs = time;
+    if (time > ops.lastNs) ops.lastNs = time;
+    if (isNemesisProcess(event.process)) {
+      if (ops.nemesis.length < NEMESIS_EVENTS_MAX) ops.nemesis.push(event);
+      continue;
+    }
+    let p = processIndex.get(event.process);
+    if (p === undefined) {
+      p = ops.processes.length;
+      ops.processes.push(event.process);
+      processIndex.set(event.process, p);
+      if (p >= pending.length) {
+        const grown = new Int32Array(pending.length * 2).fill(-1);
+        grown.set(pending);
+        pending = grown;
+      }
+    }
+    if (event.type === 'invoke') {
+      if (ops.count === capacity) {
+        capacity *= 2;
+        grow(ops, capacity);
+      }
+      const id = ops.count++;
+      const fName = String(event.f);
+      let f = fIndex.get(fName);
+      if (f === undefined) {
+        f = ops.fNames.length < REPORT_LIMITS.fNamesMax ? ops.fNames.length : REPORT_LIMITS.fNamesMax;
+        if (f === ops.fNames.length) ops.fNames.push(f === REPORT_LIMITS.fNamesMax ? 'other' : fName);
+        fIndex.set(fName, f);
+      }
+      ops.call[id] = time;
+      ops.f[id] = f;
+      ops.process[id] = p;
+      ops.callEvent[id] = i;
+      pending[p] = id;
+      continue;
+    }
+    const id = pending[p];
+    if (id === -1) {
+      ops.unpaired++;
+      continue;
+    }
+    pending[p] = -1;
+    ops.status[id] = event.type === 'ok' ? OK : event.type === 'fail' ? FAIL : INFO;
+    ops.done[id] = time;
+    ops.doneEvent[id] = i;
+  }
+  return ops;
+}
+
+/** Copies the columns into bigger ones. */
+function grow(ops: Ops, capacity: number): void {
+  const widen = <T extends Float64Array | Int32Array | Uint8Array>(old: T, made: T, fill?: number): T => {
+    if (fill !== undefined) made.fill(fill);
+    made.set(old);
+    return made;
+  };
+  ops.call = widen(ops.call, new Float64Array(capacity));
+  ops.done = widen(ops.done, new Float64Array(capacity), NaN);
+  ops.status = widen(ops.status, new Uint8Array(capacity), INFO);
+  ops.f = widen(ops.f, new Uint8Array(capacity));
+  ops.process = widen(ops.process, new Int32Array(capacity));
+  ops.callEvent = widen(ops.callEvent, new Int32Array(capacity));
+  ops.doneEvent = widen(ops.doneEvent, new Int32Array(capacity), -1);
+}
+
+function timeFrame(ops: Ops, recorded: FaultWindow[] | undefined): TimeFrame {
+  const startNs = ops.firstNs;
+  let endNs = ops.lastNs;
+  const windows = recorded !== undefined && recorded.length > 0 ? recorded : faultWindowsFrom(ops.nemesis);
+  for (const w of windows) {
+    if (Number.isFinite(w.startNs)) endNs = Math.max(endNs, w.startNs);
+    if (w.stopNs !== undefined && Number.isFinite(w.stopNs)) endNs = Math.max(endNs, w.stopNs);
+  }
+  if (!(endNs > startNs)) endNs = startNs + 1e9;
+  const spanNs = endNs - startNs;
+  const usable = windows.filter((w) => Number.isFinite(w.startNs));
+  const drawn = usable.slice(0, REPORT_LIMITS.faultsMax);
+  const faults = drawn
+    .map((w) => {
+      const description = describeFault(w.value);
+      return {
+        kind: String(w.kind),
+        startNs: w.startNs,
+        stopNs: w.stopNs !== undefined && Number.isFinite(w.stopNs) ? Math.max(w.stopNs, w.startNs) : endNs,
+        open: w.stopNs === undefined,
+        label: clip(`${w.kind}${description ? `: ${description}` : ''}`),
+        detail: clip(safeJson(w.value), 600),
+        lane: 0,
+      };
+    })
+    .sort((a, b) => a.startNs - b.startNs);
+  // Overlapping windows go to separate lanes of the label band.
+  const laneEnds: number[] = [];
+  for (const fault of faults) {
+    let lane = laneEnds.findIndex((end) => end <= fault.startNs);
+    if (lane === -1) lane = laneEnds.length < FAULT_LANES_MAX ? laneEnds.length : FAULT_LANES_MAX - 1;
+    laneEnds[lane] = Math.max(laneEnds[lane] ?? -Infinity, fault.stopNs);
+    fault.lane = lane;
+  }
+  const marks: Mark[] = [];
+  for (const event of ops.nemesis) {
+    const f = String(event.f);
+    if (f.startsWith('start-') || f.startsWith('stop-')) continue;
+    if (marks.length < REPORT_LIMITS.faultsMax) marks.push({ timeNs: event.time, label: clip(`${f}: ${safeJson(event.value)}`, 400) });
+  }
+  return { startNs, spanNs, faults, faultsLeftOut: usable.length - drawn.length, faultLanes: Math.max(1, laneEnds.length), marks };
+}
+
+/** Fault windows from the nemesis records, for results.json files without them: start-X .. stop-X, or heal-all. */
+function faultWindowsFrom(nemesis: HistoryEvent[]): FaultWindow[] {
+  const windows: FaultWindow[] = [];
+  const open: FaultWindow[] = [];
+  for (const event of nemesis) {
+    const f = String(event.f);
+    if (f.startsWith('start-')) {
+      const window: FaultWindow = { kind: f.slice('start-'.length), startNs: event.time, value: event.value };
+      windows.push(window);
+      open.push(window);
+    } else if (f.startsWith('stop-')) {
+      const at = open.findIndex((w) => w.kind === f.slice('stop-'.length));
+      if (at !== -1) open.splice(at, 1)[0].stopNs = event.time;
+    } else if (f === 'heal-all') {
+      for (const w of open.splice(0)) w.stopNs = event.time;
+    }
+  }
+  return windows;
+}
+
+/** A short description of a fault from its record's value: its own description, else its main fields. */
+function describeFault(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'object') return String(value);
+  const record = value as Record<string, unknown>;
+  if (typeof record.description === 'string') return record.description;
+  const parts: string[] = [];
+  for (const field of ['shape', 'target', 'variant', 'how', 'node']) {
+    const v = record[field];
+    if (typeof v === 'string' || typeof v === 'number') parts.push(String(v));
+  }
+  if (Array.isArray(record.nodes)) parts.push(record.nodes.map(String).join(' '));
+  if (typeof record.note === 'string' && record.note) parts.push(`(${record.note})`);
+  if (typeof record.damage === 'string') parts.push(record.damage);
+  if (record.errors !== undefined || record.error !== undefined) parts.push(`error: ${safeJson(record.errors ?? record.error)}`);
+  return parts.length > 0 ? parts.join(' ') : safeJson(value);
+}
+
+interface LatencyRow {
+  f: string;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  completed: number;
+}
+
+/** Latency (call to completion, ok and fail ops) per operation name. */
+function latencyStats(ops: Ops): LatencyRow[] {
+  const counts = new Array<number>(ops.fNames.length).fill(0);
+  for (let i = 0; i < ops.count; i++) if (ops.status[i] !== INFO) counts[ops.f[i]]++;
+  const latencies = counts.map((n) => new Float64Array(n));
+  const filled = new Array<number>(ops.fNames.length).fill(0);
+  for (let i = 0; i < ops.count; i++) {
+    if (ops.status[i] === INFO) continue;
+    latencies[ops.f[i]][filled[ops.f[i]]++] = (ops.done[i] - ops.call[i]) / 1e6;
+  }
+  return ops.fNames.map((f, index) => {
+    const sorted = latencies[index].sort();
+    return {
+      f,
+      p50Ms: quantile(sorted, 0.5),
+      p99Ms: quantile(sorted, 0.99),
+      maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+      completed: sorted.length,
+    };
+  });
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The text parts
+
+function verdictWord(valid: unknown): string {
+  return valid === true ? 'valid' : valid === false ? 'INVALID' : 'unknown';
+}
+
+function verdictClass(valid: unknown): string {
+  return valid === true ? 'ok' : valid === false ? 'bad' : 'unknown';
+}
+
+function renderHeader(config: TestConfig, results: TestResults): string {
+  const lines = (results.summary ?? []).map((line) => `<li>${esc(clip(String(line), 400))}</li>`);
+  const problems = results.problems ?? [];
+  const unsafe = (config.unsafeBugs ?? []).length > 0;
+  return [
+    `<header class="top ${verdictClass(results.valid)}">`,
+    `<div class="verdict">${verdictWord(results.valid)}</div>`,
+    '<div class="what">',
+    `<h1>${esc(clip(config.name))}</h1>`,
+    `<div class="sub">${esc(clip(config.workload))} workload · nemesis ${esc(clip(config.nemesis))} · ${config.nodes} nodes · seed ${esc(String(config.seed))} · started ${esc(clip(config.startedAt))}${unsafe ? ` · <span class="unsafe">unsafe bugs: ${esc(clip(config.unsafeBugs.join(', ')))}</span>` : ''}</div>`,
+    '</div></header>',
+    results.interrupted ? '<p class="note">The run was interrupted: the history ends early.</p>' : '',
+    lines.length > 0 ? `<ul class="summary">${lines.join('')}</ul>` : '',
+    renderChecks(results),
+    problems.length > 0
+      ? `<div class="problems"><h2>Problems</h2><ul>${problems
+          .slice(0, 50)
+          .map((p) => `<li>${esc(clip(String(p), 600))}</li>`)
+          .join('')}${problems.length > 50 ? `<li>… and ${problems.length - 50} more (results.json)</li>` : ''}</ul></div>`
+      : '',
+  ].join('\n');
+}
+
+/** The linearizability check's line and the workload's own check (e.g. set: lost elements). */
+function renderChecks(results: TestResults): string {
+  const rows: string[] = [];
+  const lin = results.linearizability;
+  if (lin) {
+    const facts: string[] = [];
+    if (lin.model !== undefined) facts.push(`model ${String(lin.model)}`);
+    if (typeof lin.ops === 'number') facts.push(`${lin.ops} ops`);
+    if (typeof lin.parts === 'number') facts.push(`${lin.parts} part${lin.parts === 1 ? '' : 's'}`);
+    if (typeof lin.elapsedMs === 'number') facts.push(`checked in ${formatMs(lin.elapsedMs)}`);
+    const reasons =
+      Array.isArray(lin.unknownReasons) && lin.unknownReasons.length > 0 ? `; undecided: ${lin.unknownReasons.join(', ')}` : '';
+    rows.push(checkRow('linearizability', lin.valid, `${facts.join(', ')}${reasons}`));
+  } else {
+    rows.push('<tr><th>linearizability</th><td class="dim">not checked (the workload has no model)</td><td></td></tr>');
+  }
+  if (results.workloadCheck) rows.push(checkRow('workload', results.workloadCheck.valid, String(results.workloadCheck.summary)));
+  const checkMs = typeof results.checkElapsedMs === 'number' ? `all checks took ${formatMs(results.checkElapsedMs)}` : '';
+  const runMs = typeof results.elapsedMs === 'number' ? `the run took ${formatMs(results.elapsedMs)}` : '';
+  return `<table class="checks">${rows.join('')}</table><p class="dim">${[runMs, checkMs].filter(Boolean).join('; ')}</p>`;
+}
+
+function checkRow(name: string, valid: unknown, detail: string): string {
+  return `<tr><th>${name}</th><td><span class="verdict-word ${verdictClass(valid)}">${verdictWord(valid)}</span></td><td>${esc(clip(detail, 600))}</td></tr>`;
+}
+
+function renderConfig(config: TestConfig): string {
+  const workloadOptions = Object.keys(config.workloadOptions ?? {}).length > 0 ? safeJson(config.workloadOptions) : 'defaults';
+  const facts: [string, string][] = [
+    ['workload', `${config.workload} (${workloadOptions})`],
+    ['nemesis', `${config.nemesis}, every ${formatMs(config.nemesisIntervalMs)}`],
+    ['nodes', String(config.nodes)],
+    ['concurrency', String(config.concurrency)],
+    ['time limit', formatMs(config.timeLimitMs)],
+    ['seed', String(config.seed)],
+    ['unsafe bugs', (config.unsafeBugs ?? []).length > 0 ? config.unsafeBugs.join(', ') : 'none'],
+    ['node flags', (config.nodeArgs ?? []).length > 0 ? config.nodeArgs.join(' ') : 'none'],
+    ['proxies', config.proxies ? 'on' : 'off'],
+    ['op timeout', formatMs(config.opTimeoutMs)],
+    ['check budget', formatMs(config.checkTimeoutMs)],
+    ['git commit', config.gitCommit ?? 'unknown'],
+    ['skepsis', String(config.skepsisVersion)],
+  ];
+  return [
+    '<section class="box"><h2>Test</h2><dl>',
+    ...facts.map(([k, v]) => `<dt>${k}</dt><dd>${esc(clip(String(v), 300))}</dd>`),
+    '</dl>',
+    `<div class="repeat">repeat it with:<code>${esc(clip(String(config.command), 1000))}</code></div>`,
+    '</section>',
+  ].join('\n');
+}
+
+function renderStats(results: TestResults, latency: LatencyRow[]): string {
+  const stats = results.stats;
+  const byF = stats?.byF ?? {};
+  const latencyOf = new Map(latency.map((row) => [row.f, row]));
+  const names = [...new Set([...Object.keys(byF), ...latency.map((row) => row.f)])].slice(0, 50);
+  const rows = names.map((f) => {
+    const counts = byF[f];
+    const lat = latencyOf.get(f);
+    return `<tr><th>${esc(clip(f, 40))}</th>${counts ? countCells(counts) : '<td></td><td></td><td></td>'}<td>${lat ? formatLatency(lat.p50Ms) : ''}</td><td>${lat ? formatLatency(lat.p99Ms) : ''}</td><td>${lat ? formatLatency(lat.maxMs) : ''}</td></tr>`;
+  });
+  const total = stats
+    ? `<tr class="total"><th>all</th>${countCells(stats)}<td colspan="3">${stats.operations} ops, ${stats.opsPerSecond.toFixed(1)} ops/s</td></tr>`
+    : '';
+  const a = results.availability;
+  const share = (x: number | null | undefined) =>
+    x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+  return [
+    '<section class="box"><h2>Operations</h2>',
+    '<table class="stats"><tr><th>f</th><th class="ok">ok</th><th class="fail">fail</th><th class="info">info</th><th>p50</th><th>p99</th><th>max</th></tr>',
+    ...rows,
+    total,
+    '</table>',
+    '<h2>Availability</h2>',
+    a
+      ? `<p class="avail">ops that ended ok: <b>${share(a.overall)}</b> overall, <b>${share(a.duringFaults)}</b> while a fault was active, <b>${share(a.outsideFaults)}</b> outside faults</p>`
+      : '<p class="dim">not measured</p>',
+    '</section>',
+  ].join('\n');
+}
+
+function countCells(counts: { ok: number; fail: number; info: number }): string {
+  return `<td class="ok">${counts.ok}</td><td class="fail">${counts.fail}</td><td class="info">${counts.info}</td>`;
+}
+
+function renderFaultTable(frame: TimeFrame): string {
+  if (frame.faults.length === 0) return '<section><h2>Faults</h2><p class="dim">No fault was injected.</p></section>';
+  const rows = frame.faults.map((fault) => {
+    const [r, g, b] = FAULT_COLORS[fault.kind] ?? FAULT_COLOR_OTHER;
+    const stop = fault.open ? 'end (final heal)' : formatSeconds(fault.stopNs - frame.startNs);
+    return `<tr><td><span class="swatch" style="background:rgba(${r},${g},${b},0.55)"></span>${esc(clip(fault.kind, 40))}</td><td>${formatSeconds(fault.startNs - frame.startNs)}</td><td>${stop}</td><td>${formatDurationNs(fault.stopNs - fault.startNs)}</td><td>${esc(fault.label)}<details><summary>record</summary><code>${esc(fault.detail)}</code></details></td></tr>`;
+  });
+  const more =
+    frame.faultsLeftOut > 0
+      ? `<p class="dim">${frame.faultsLeftOut} more fault windows are left out (results.json lists them all).</p>`
+      : '';
+  return `<section><h2>Faults</h2><table class="faults"><tr><th>kind</th><th>start</th><th>stop</th><th>length</th><th>what</th></tr>${rows.join('')}</table>${more}</section>`;
+}
+
+function renderCheckerView(checkerHtml: string | undefined, results: TestResults): string {
+  if (checkerHtml === undefined) {
+    if (results.valid !== false || !results.linearizability || results.linearizability.valid !== false) return '';
+    return '<section><h2>Counterexample</h2><p class="dim">The checker\'s view was not passed to the report; re-run <code>skepsis analyze</code> on this folder.</p></section>';
+  }
+  const heading = results.linearizability?.valid === false ? 'Counterexample' : "The checker's view";
+  if (Buffer.byteLength(checkerHtml) > REPORT_LIMITS.checkerHtmlBytesMax) {
+    return `<section><h2>${heading}</h2><p class="note">The checker's page is too big to embed (${(Buffer.byteLength(checkerHtml) / 1048576).toFixed(1)} MiB); re-run <code>skepsis check history.jsonl --html checker.html</code> in this folder.</p></section>`;
+  }
+  return [
+    `<section id="checker"><h2>${heading}</h2>`,
+    '<p class="dim">The linearizability checker\'s view of the failing part: the longest linearizable prefix, numbered, and the operations that could not come next.</p>',
+    `<iframe class="checker" sandbox="allow-scripts" title="${heading}" srcdoc="${esc(checkerHtml)}"></iframe>`,
+    '</section>',
+  ].join('\n');
+}
+
+function renderFiles(config: TestConfig, results: TestResults, ops: Ops): string {
+  const exits = results.nodeExits ?? {};
+  const ids = [...new Set([...nodeIds(Math.max(0, Math.min(Number(config.nodes) || 0, 100))), ...Object.keys(exits)])];
+  const nodeRows = ids.map((id) => {
+    const ended = (exits[id] ?? []).map(String);
+    const how = ended.length > 0 ? esc(clip(ended.join('; '), 400)) : '<span class="dim">no exit recorded</span>';
+    return `<li><a href="nodes/${encodeURIComponent(id)}.log">nodes/${esc(id)}.log</a> <span class="dim">— incarnations ended:</span> ${how}</li>`;
+  });
+  const unpaired = ops.unpaired > 0 ? `<p class="note">${ops.unpaired} completions had no pending call and were skipped.</p>` : '';
+  return [
+    '<section><h2>Files</h2><ul class="files">',
+    '<li><a href="history.jsonl">history.jsonl</a> <span class="dim">— every event, one JSON object a line (the checker\'s format)</span></li>',
+    '<li><a href="results.json">results.json</a> · <a href="test.json">test.json</a></li>',
+    ...nodeRows,
+    '</ul>',
+    unpaired,
+    '</section>',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The charts
+
+function renderCharts(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): string {
+  return [
+    '<section class="charts">',
+    `<h2>Operations per process <span class="dim">${ops.count} ops, ${ops.processes.length} processes</span></h2>`,
+    renderTimeline(ops, frame, events),
+    LEGEND_OUTCOMES,
+    '<h2>Latency</h2>',
+    renderLatency(ops, frame, events),
+    '<h2>Throughput</h2>',
+    renderThroughput(ops, frame),
+    '</section>',
+  ].join('\n');
+}
+
+/** Converts a time (ns) to an x coordinate. */
+function xOf(frame: TimeFrame, timeNs: number): number {
+  return GUTTER_PX + ((timeNs - frame.startNs) / frame.spanNs) * PLOT_PX;
+}
+
+function faultBandPx(frame: TimeFrame): number {
+  return frame.faults.length === 0 ? 0 : frame.faultLanes * FAULT_LANE_PX + 4;
+}
+
+/**
+ * Wraps a chart body: the fault label band on top, the shaded windows behind the body, row or
+ * value labels in the gutter, and the time axis below. `plotPx` is the body's height.
+ */
+function timeChart(frame: TimeFrame, plotPx: number, yLabels: string, body: string, kind: string): string {
+  const band = faultBandPx(frame);
+  const top = band;
+  const bottom = top + plotPx;
+  const height = bottom + AXIS_PX;
+  const shades: string[] = [];
+  const labels: string[] = [];
+  for (const fault of frame.faults) {
+    const [r, g, b] = FAULT_COLORS[fault.kind] ?? FAULT_COLOR_OTHER;
+    const x = xOf(frame, fault.startNs);
+    const width = Math.max(1.5, xOf(frame, fault.stopNs) - x);
+    const tip = `<title>${esc(fault.label)}\n${formatSeconds(fault.startNs - frame.startNs)} – ${fault.open ? 'end' : formatSeconds(fault.stopNs - frame.startNs)}</title>`;
+    shades.push(
+      `<rect x="${n(x)}" y="${top}" width="${n(width)}" height="${plotPx}" fill="rgba(${r},${g},${b},0.10)" stroke="rgba(${r},${g},${b},0.45)" stroke-width="0.8">${tip}</rect>`,
+    );
+    const y = 2 + fault.lane * FAULT_LANE_PX;
+    // A nested svg clips the label to the window's width.
+    labels.push(
+      `<svg x="${n(x)}" y="${y}" width="${n(width)}" height="${FAULT_LANE_PX - 2}"><rect width="100%" height="100%" rx="2" fill="rgba(${r},${g},${b},0.22)" stroke="rgba(${r},${g},${b},0.7)"/><text x="3" y="10.5" class="flabel" fill="rgb(${Math.round(r * 0.6)},${Math.round(g * 0.6)},${Math.round(b * 0.6)})">${esc(fault.label)}</text>${tip}</svg>`,
+    );
+  }
+  const marks = frame.marks.map((mark) => {
+    const x = n(xOf(frame, mark.timeNs));
+    return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" class="mark"><title>${esc(mark.label)}</title></line>`;
+  });
+  return [
+    `<div class="chart-wrap"><svg class="chart ${kind}" width="${SVG_PX}" height="${height}" viewBox="0 0 ${SVG_PX} ${height}" data-x0="${GUTTER_PX}" data-w="${PLOT_PX}" data-t0="${frame.startNs / 1e9}" data-span="${frame.spanNs / 1e9}" data-top="${top}" data-bottom="${bottom}">`,
+    `<rect x="${GUTTER_PX}" y="${top}" width="${PLOT_PX}" height="${plotPx}" class="plot"/>`,
+    `<g>${shades.join('')}</g>`,
+    yLabels,
+    body,
+    `<g>${marks.join('')}</g>`,
+    `<g>${labels.join('')}</g>`,
+    timeAxis(frame, bottom),
+    `<line class="cursor" x1="-10" x2="-10" y1="${top}" y2="${bottom}"/>`,
+    '</svg></div>',
+  ].join('');
+}
+
+function timeAxis(frame: TimeFrame, y: number): string {
+  const spanSec = frame.spanNs / 1e9;
+  const step = niceStep(spanSec / 12);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const parts = [`<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="axis"/>`];
+  const firstTick = Math.ceil(frame.startNs / 1e9 / step - 1e-9);
+  const lastTick = Math.floor((frame.startNs / 1e9 + spanSec) / step + 1e-9);
+  for (let k = firstTick; k <= lastTick; k++) {
+    const t = k * step;
+    const x = n(xOf(frame, t * 1e9));
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${y}" y2="${y + 4}" class="axis"/><text x="${x}" y="${y + 15}" class="tick" text-anchor="middle">${t.toFixed(decimals)} s</text>`,
+    );
+  }
+  return parts.join('');
+}
+
+function niceStep(raw: number): number {
+  if (!(raw > 0) || !Number.isFinite(raw)) return 1;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
+/** Rows of the timeline: one per process, or lanes of processes that never overlap in time. */
+function timelineRows(ops: Ops): { rowOf: Int32Array; labels: { text: string; tip: string }[]; lanes: boolean } {
+  const processes = ops.processes.length;
+  const first = new Float64Array(processes).fill(Infinity);
+  const last = new Float64Array(processes).fill(-Infinity);
+  for (let i = 0; i < ops.count; i++) {
+    const p = ops.process[i];
+    if (ops.call[i] < first[p]) first[p] = ops.call[i];
+    const end = Number.isNaN(ops.done[i]) ? ops.call[i] : ops.done[i];
+    if (end > last[p]) last[p] = end;
+  }
+  const rowOf = new Int32Array(processes);
+  if (processes <= REPORT_LIMITS.processRowsMax) {
+    for (let p = 0; p < processes; p++) rowOf[p] = p;
+    return { rowOf, labels: ops.processes.map((p) => ({ text: `p${String(p)}`, tip: `process ${String(p)}` })), lanes: false };
+  }
+  const order = Array.from({ length: processes }, (_, p) => p).sort((a, b) => first[a] - first[b]);
+  const laneEnds: number[] = [];
+  const members: number[][] = [];
+  for (const p of order) {
+    let lane = -1;
+    for (let l = 0; l < laneEnds.length; l++) {
+      if (laneEnds[l] < first[p]) {
+        lane = l;
+        break;
+      }
+    }
+    if (lane === -1) lane = laneEnds.length < REPORT_LIMITS.rowsMax ? laneEnds.length : REPORT_LIMITS.rowsMax - 1;
+    laneEnds[lane] = Math.max(laneEnds[lane] ?? -Infinity, last[p]);
+    (members[lane] ??= []).push(p);
+    rowOf[p] = lane;
+  }
+  const labels = members.map((ps) => {
+    const names = ps.map((p) => `p${String(ops.processes[p])}`);
+    const shown = names.slice(0, 30).join(' ');
+    return {
+      text: clip(`${names[0]}${names.length > 1 ? ` +${names.length - 1}` : ''}`, 12),
+      tip: `${names.length} processes, one after another: ${shown}${names.length > 30 ? ' …' : ''}`,
+    };
+  });
+  return { rowOf, labels, lanes: true };
+}
+
+function renderTimeline(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): string {
+  if (ops.count === 0) return '<p class="dim">No client operation was recorded.</p>';
+  const { rowOf, labels, lanes } = timelineRows(ops);
+  const rows = labels.length;
+  const plotPx = rows * ROW_PX;
+  const top = faultBandPx(frame);
+  const yLabels = labels
+    .map(
+      (label, r) =>
+        `<text x="${GUTTER_PX - 6}" y="${top + r * ROW_PX + 12}" class="rowlabel" text-anchor="end">${esc(label.text)}<title>${esc(label.tip)}</title></text>` +
+        (r % 2 === 1 ? `<rect x="${GUTTER_PX}" y="${top + r * ROW_PX}" width="${PLOT_PX}" height="${ROW_PX}" class="zebra"/>` : ''),
+    )
+    .join('');
+  const body =
+    ops.count <= REPORT_LIMITS.timelineOpsMax ? timelineBars(ops, frame, events, rowOf, top) : timelineCells(ops, frame, rowOf, rows, top);
+  const note = lanes
+    ? `<p class="dim">${ops.processes.length} processes: those that never overlap share a row, in order of their first call.</p>`
+    : '';
+  const cells =
+    ops.count > REPORT_LIMITS.timelineOpsMax
+      ? `<p class="dim">${ops.count} operations are too many to draw one by one: each row is drawn as time cells colored by the outcome of most operations in them; an orange line under a cell marks indeterminate operations. Hover for counts.</p>`
+      : '';
+  return note + cells + timeChart(frame, plotPx, yLabels, body, 'timeline');
+}
+
+/** One bar per operation, from call to completion; info bars fade out towards the end of the run. */
+function timelineBars(ops: Ops, frame: TimeFrame, events: HistoryEvent[], rowOf: Int32Array, top: number): string {
+  const tails: string[] = [];
+  const bars: string[] = [];
+  const right = GUTTER_PX + PLOT_PX;
+  for (let i = 0; i < ops.count; i++) {
+    const y = top + rowOf[ops.process[i]] * ROW_PX + (ROW_PX - BAR_PX) / 2;
+    const x = xOf(frame, ops.call[i]);
+    const status = ops.status[i];
+    const end = Number.isNaN(ops.done[i]) ? x : xOf(frame, ops.done[i]);
+    const width = Math.max(2, end - x);
+    if (status === INFO && right - (x + width) > 0.5) {
+      tails.push(`<rect x="${n(x + width)}" y="${n(y)}" width="${n(right - x - width)}" height="${BAR_PX}" fill="url(#info-tail)"/>`);
+    }
+    const call = events[ops.callEvent[i]];
+    const completion = ops.doneEvent[i] >= 0 ? events[ops.doneEvent[i]] : undefined;
+    const label = barLabel(call, completion, status, width);
+    const tip = opTitle(ops, i, call, completion, frame);
+    bars.push(
+      `<g><rect x="${n(x)}" y="${n(y)}" width="${n(width)}" height="${BAR_PX}" rx="2" class="${STATUS_NAMES[status]}"/>${label ? `<text x="${n(x + 2)}" y="${n(y + 9.5)}" class="barlabel ${STATUS_NAMES[status]}">${esc(label)}</text>` : ''}<title>${esc(tip)}</title></g>`,
+    );
+  }
+  return `<g>${tails.join('')}</g><g>${bars.join('')}</g>`;
+}
+
+/** Text inside a bar when it fits: f, key, value (and what a read returned). */
+function barLabel(call: HistoryEvent | undefined, completion: HistoryEvent | undefined, status: number, widthPx: number): string {
+  const chars = Math.floor((widthPx - 4) / 6);
+  if (chars < 3 || call === undefined) return '';
+  let text = String(call.f);
+  if (call.key !== undefined) text += ` ${String(call.key)}`;
+  if (call.value !== undefined && call.value !== null) text += ` ${shortValue(call.value)}`;
+  if (status === OK && completion?.value !== undefined && safeJson(completion.value) !== safeJson(call.value))
+    text += `→${shortValue(completion.value)}`;
+  return text.length <= chars ? text : `${text.slice(0, Math.max(1, chars - 1))}…`;
+}
+
+function opTitle(ops: Ops, i: number, call: HistoryEvent | undefined, completion: HistoryEvent | undefined, frame: TimeFrame): string {
+  const status = STATUS_NAMES[ops.status[i]];
+  const key = call?.key !== undefined ? ` ${String(call.key)}` : '';
+  const input = call?.value !== undefined ? ` ${safeJson(call.value)}` : '';
+  const output = completion?.value !== undefined && ops.status[i] === OK ? ` → ${safeJson(completion.value)}` : '';
+  const error = completion?.error !== undefined ? ` (${String(completion.error)})` : '';
+  const latency = Number.isNaN(ops.done[i])
+    ? 'never completed'
+    : ops.status[i] === INFO
+      ? `indeterminate after ${formatDurationNs(ops.done[i] - ops.call[i])}`
+      : formatDurationNs(ops.done[i] - ops.call[i]);
+  const line = `p${String(ops.processes[ops.process[i]])} ${ops.fNames[ops.f[i]]}${key}${clip(input, 80)}${clip(output, 80)}: ${status}${clip(error, 80)}`;
+  return `${line}\n${latency}, called at ${formatSeconds(ops.call[i] - frame.startNs)}`;
+}
+
+/**
+ * Many operations: each row is cut into time cells; a cell is colored by the outcome of most of
+ * the operations overlapping it, and cells of the same color in a row are drawn as one rectangle.
+ */
+function timelineCells(ops: Ops, frame: TimeFrame, rowOf: Int32Array, rows: number, top: number): string {
+  const columns = Math.max(40, Math.min(PLOT_PX, Math.floor(REPORT_LIMITS.timelineBarsMax / (2 * rows))));
+  const cellNs = frame.spanNs / columns;
+  const cellOf = (timeNs: number) => Math.min(columns - 1, Math.max(0, Math.floor((timeNs - frame.startNs) / cellNs)));
+  // Coverage by difference arrays (cost O(ops + rows * columns), however long the ops), and calls per cell for the counts.
+  const width = columns + 1;
+  const coverage = new Int32Array(rows * 3 * width);
+  const calls = new Uint32Array(rows * 3 * columns);
+  for (let i = 0; i < ops.count; i++) {
+    const row = rowOf[ops.process[i]];
+    const status = ops.status[i];
+    const from = cellOf(ops.call[i]);
+    const to = Number.isNaN(ops.done[i]) ? from : cellOf(ops.done[i]);
+    const base = (row * 3 + status) * width;
+    coverage[base + from]++;
+    coverage[base + to + 1]--;
+    calls[(row * 3 + status) * columns + from]++;
+  }
+  const rects: string[] = [];
+  const strips: string[] = [];
+  const counts = [0, 0, 0];
+  for (let row = 0; row < rows; row++) {
+    const running = [0, 0, 0];
+    const covered = new Int32Array(columns * 3);
+    for (let c = 0; c < columns; c++) {
+      for (let s = 0; s < 3; s++) {
+        running[s] += coverage[(row * 3 + s) * width + c];
+        covered[c * 3 + s] = running[s];
+      }
+    }
+    const majority = (c: number) => {
+      const ok = covered[c * 3];
+      const fail = covered[c * 3 + 1];
+      const info = covered[c * 3 + 2];
+      if (ok + fail + info === 0) return -1;
+      return ok >= fail && ok >= info ? OK : fail >= info ? FAIL : INFO;
+    };
+    const y = top + row * ROW_PX + (ROW_PX - BAR_PX) / 2;
+    let c = 0;
+    while (c < columns) {
+      const status = majority(c);
+      let end = c + 1;
+      while (end < columns && majority(end) === status) end++;
+      if (status !== -1) {
+        counts.fill(0);
+        for (let k = c; k < end; k++) for (let s = 0; s < 3; s++) counts[s] += calls[(row * 3 + s) * columns + k];
+        const x = GUTTER_PX + (c / columns) * PLOT_PX;
+        const w = ((end - c) / columns) * PLOT_PX;
+        const tip = `${formatSeconds(c * cellNs)} – ${formatSeconds(end * cellNs)}: calls ${counts[0]} ok, ${counts[1]} fail, ${counts[2]} info`;
+        rects.push(
+          `<rect x="${n(x)}" y="${n(y)}" width="${n(Math.max(0.8, w - 0.3))}" height="${BAR_PX}" class="${STATUS_NAMES[status]}"><title>${tip}</title></rect>`,
+        );
+      }
+      c = end;
+    }
+    c = 0;
+    while (c < columns) {
+      if (covered[c * 3 + 2] === 0) {
+        c++;
+        continue;
+      }
+      let end = c + 1;
+      while (end < columns && covered[end * 3 + 2] > 0) end++;
+      const x = GUTTER_PX + (c / columns) * PLOT_PX;
+      strips.push(
+        `<rect x="${n(x)}" y="${n(y + BAR_PX)}" width="${n(Math.max(0.8, ((end - c) / columns) * PLOT_PX))}" height="2" class="info"/>`,
+      );
+      c = end;
+    }
+  }
+  return `<g>${rects.join('')}</g><g>${strips.join('')}</g>`;
+}
+
+interface Buckets {
+  count: number;
+  widthNs: number;
+}
+
+/** Time buckets: a round width, about sqrt(ops) of them, between 10 and `bucketsMax`. */
+function buckets(ops: Ops, frame: TimeFrame): Buckets {
+  const target = Math.max(10, Math.min(REPORT_LIMITS.bucketsMax, Math.round(2 * Math.sqrt(ops.count))));
+  let widthNs = niceStep(frame.spanNs / target);
+  while (Math.ceil(frame.spanNs / widthNs) > REPORT_LIMITS.bucketsMax) widthNs *= 2;
+  return { count: Math.max(1, Math.ceil(frame.spanNs / widthNs)), widthNs };
+}
+
+function renderLatency(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): string {
+  let completed = 0;
+  let lowMs = Infinity;
+  let highMs = 0;
+  for (let i = 0; i < ops.count; i++) {
+    if (Number.isNaN(ops.done[i])) continue;
+    const ms = Math.max(1e-3, (ops.done[i] - ops.call[i]) / 1e6);
+    if (ops.status[i] !== INFO) completed++;
+    if (ms < lowMs) lowMs = ms;
+    if (ms > highMs) highMs = ms;
+  }
+  if (completed === 0) return '<p class="dim">No operation completed.</p>';
+  const plotPx = 240;
+  const top = faultBandPx(frame);
+  let lowDecade = Math.floor(Math.log10(lowMs));
+  let highDecade = Math.ceil(Math.log10(highMs));
+  if (highDecade <= lowDecade) highDecade = lowDecade + 1;
+  if (highDecade - lowDecade > 7) lowDecade = highDecade - 7;
+  const yOf = (ms: number) => {
+    const v = Math.min(highDecade, Math.max(lowDecade, Math.log10(Math.max(ms, 1e-6))));
+    return top + plotPx - ((v - lowDecade) / (highDecade - lowDecade)) * plotPx;
+  };
+  const grid: string[] = [];
+  for (let d = lowDecade; d <= highDecade; d++) {
+    for (const m of highDecade - lowDecade <= 3 ? [1, 2, 5] : [1]) {
+      const ms = m * 10 ** d;
+      if (Math.log10(ms) > highDecade + 1e-9) continue;
+      const y = n(yOf(ms));
+      grid.push(
+        `<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="${m === 1 ? 'grid' : 'grid minor'}"/><text x="${GUTTER_PX - 6}" y="${n(yOf(ms) + 4)}" class="tick" text-anchor="end">${formatLatency(ms)}</text>`,
+      );
+    }
+  }
+  const body = completed <= REPORT_LIMITS.scatterPointsMax ? latencyPoints(ops, frame, events, yOf) : latencyLines(ops, frame, yOf);
+  const legend = ops.fNames
+    .map(
+      (f, i) =>
+        `<span><svg width="14" height="10"><circle cx="7" cy="5" r="4" fill="${F_COLORS[i % F_COLORS.length]}"/></svg>${esc(clip(f, 40))}</span>`,
+    )
+    .join('');
+  const how =
+    completed <= REPORT_LIMITS.scatterPointsMax
+      ? '<span><svg width="14" height="10"><circle cx="7" cy="5" r="3.5" fill="#777"/></svg>ok</span><span><svg width="14" height="10"><circle cx="7" cy="5" r="3" fill="none" stroke="#777" stroke-width="1.5"/></svg>fail</span><span><svg width="14" height="10"><path d="M3 9 L7 1 L11 9 Z" fill="#f0a030"/></svg>info (until it was given up)</span>'
+      : '<span><svg width="26" height="10"><line x1="1" x2="25" y1="5" y2="5" stroke="#777" stroke-width="2"/></svg>p50</span><span><svg width="26" height="10"><line x1="1" x2="25" y1="5" y2="5" stroke="#777" stroke-width="1.5" stroke-dasharray="4 3"/></svg>p99</span>';
+  const axisTitle = `<text x="14" y="${top + plotPx / 2}" class="ytitle" transform="rotate(-90 14 ${top + plotPx / 2})" text-anchor="middle">latency (log)</text>`;
+  return (
+    timeChart(frame, plotPx, grid.join('') + axisTitle, body, 'latency') +
+    `<div class="legend">${legend}${how}<span class="dim">by call time; fault windows shaded</span></div>`
+  );
+}
+
+/** One point per operation at (call time, latency), colored by f: filled ok, hollow fail, orange triangle info. */
+function latencyPoints(ops: Ops, frame: TimeFrame, events: HistoryEvent[], yOf: (ms: number) => number): string {
+  const points: string[] = [];
+  for (let i = 0; i < ops.count; i++) {
+    if (Number.isNaN(ops.done[i])) continue;
+    const ms = (ops.done[i] - ops.call[i]) / 1e6;
+    const x = n(xOf(frame, ops.call[i]));
+    const y = n(yOf(ms));
+    const color = F_COLORS[ops.f[i] % F_COLORS.length];
+    const completion = ops.doneEvent[i] >= 0 ? events[ops.doneEvent[i]] : undefined;
+    const tip = `<title>${esc(opTitle(ops, i, events[ops.callEvent[i]], completion, frame))}</title>`;
+    if (ops.status[i] === OK) points.push(`<circle cx="${x}" cy="${y}" r="2.6" fill="${color}" fill-opacity="0.8">${tip}</circle>`);
+    else if (ops.status[i] === FAIL)
+      points.push(`<circle cx="${x}" cy="${y}" r="2.6" fill="none" stroke="${color}" stroke-width="1.3">${tip}</circle>`);
+    else points.push(`<path d="M${x} ${n(yOf(ms) - 4)} l3.5 6.5 h-7 Z" fill="#f0a030" stroke="#b86e00" stroke-width="0.6">${tip}</path>`);
+  }
+  return `<g>${points.join('')}</g>`;
+}
+
+/** Per bucket (by call time) and per f: the p50 (solid) and p99 (dashed) latency of completed ops. */
+function latencyLines(ops: Ops, frame: TimeFrame, yOf: (ms: number) => number): string {
+  const { count, widthNs } = buckets(ops, frame);
+  const fs = ops.fNames.length;
+  const cells = fs * count;
+  const sizes = new Int32Array(cells + 1);
+  const cellOf = (i: number) => ops.f[i] * count + Math.min(count - 1, Math.max(0, Math.floor((ops.call[i] - frame.startNs) / widthNs)));
+  for (let i = 0; i < ops.count; i++) if (ops.status[i] !== INFO && !Number.isNaN(ops.done[i])) sizes[cellOf(i) + 1]++;
+  for (let c = 0; c < cells; c++) sizes[c + 1] += sizes[c];
+  const values = new Float64Array(sizes[cells]);
+  const fill = sizes.slice(0, cells);
+  for (let i = 0; i < ops.count; i++) {
+    if (ops.status[i] === INFO || Number.isNaN(ops.done[i])) continue;
+    values[fill[cellOf(i)]++] = (ops.done[i] - ops.call[i]) / 1e6;
+  }
+  const paths: string[] = [];
+  for (let f = 0; f < fs; f++) {
+    const p50: string[] = [];
+    const p99: string[] = [];
+    let gap = true;
+    for (let b = 0; b < count; b++) {
+      const cell = f * count + b;
+      const sorted = values.subarray(sizes[cell], sizes[cell + 1]).sort();
+      if (sorted.length === 0) {
+        gap = true;
+        continue;
+      }
+      const x = n(xOf(frame, frame.startNs + (b + 0.5) * widthNs));
+      const command = gap ? 'M' : 'L';
+      p50.push(`${command}${x} ${n(yOf(quantile(sorted, 0.5)))}`);
+      p99.push(`${command}${x} ${n(yOf(quantile(sorted, 0.99)))}`);
+      gap = false;
+    }
+    const color = F_COLORS[f % F_COLORS.length];
+    const name = esc(clip(ops.fNames[f], 40));
+    paths.push(
+      `<path d="${p99.join('')}" fill="none" stroke="${color}" stroke-width="1.3" stroke-dasharray="4 3"><title>${name} p99</title></path>`,
+    );
+    paths.push(`<path d="${p50.join('')}" fill="none" stroke="${color}" stroke-width="2"><title>${name} p50</title></path>`);
+  }
+  return `<g>${paths.join('')}</g>`;
+}
+
+/** Completions per second per bucket, stacked ok / fail / info (info at the time it was given up). */
+function renderThroughput(ops: Ops, frame: TimeFrame): string {
+  if (ops.count === 0) return '<p class="dim">No client operation was recorded.</p>';
+  const { count, widthNs } = buckets(ops, frame);
+  const perBucket = new Uint32Array(count * 3);
+  for (let i = 0; i < ops.count; i++) {
+    const at = Number.isNaN(ops.done[i]) ? ops.call[i] : ops.done[i];
+    const b = Math.min(count - 1, Math.max(0, Math.floor((at - frame.startNs) / widthNs)));
+    perBucket[b * 3 + ops.status[i]]++;
+  }
+  const widthSec = widthNs / 1e9;
+  let highest = 0;
+  for (let b = 0; b < count; b++) highest = Math.max(highest, (perBucket[b * 3] + perBucket[b * 3 + 1] + perBucket[b * 3 + 2]) / widthSec);
+  const step = niceStep(Math.max(highest, 1) / 4);
+  const ceiling = Math.max(step, Math.ceil(highest / step) * step);
+  const plotPx = 160;
+  const top = faultBandPx(frame);
+  const yOf = (rate: number) => top + plotPx - (rate / ceiling) * plotPx;
+  const grid: string[] = [];
+  for (let v = 0; v <= ceiling + 1e-9; v += step) {
+    const y = n(yOf(v));
+    grid.push(
+      `<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="grid"/><text x="${GUTTER_PX - 6}" y="${n(yOf(v) + 4)}" class="tick" text-anchor="end">${formatCount(v)}</text>`,
+    );
+  }
+  grid.push(
+    `<text x="14" y="${top + plotPx / 2}" class="ytitle" transform="rotate(-90 14 ${top + plotPx / 2})" text-anchor="middle">ops/s</text>`,
+  );
+  const bars: string[] = [];
+  const bucketPx = (widthNs / frame.spanNs) * PLOT_PX;
+  for (let b = 0; b < count; b++) {
+    const x = xOf(frame, frame.startNs + b * widthNs);
+    const w = Math.max(0.6, Math.min(bucketPx, GUTTER_PX + PLOT_PX - x) - (bucketPx > 4 ? 1 : 0));
+    let base = 0;
+    const tip = `<title>${formatSeconds(b * widthNs)} – ${formatSeconds((b + 1) * widthNs)}: ${perBucket[b * 3]} ok, ${perBucket[b * 3 + 1]} fail, ${perBucket[b * 3 + 2]} info</title>`;
+    for (const s of [OK, FAIL, INFO]) {
+      const rate = perBucket[b * 3 + s] / widthSec;
+      if (rate === 0) continue;
+      const y0 = yOf(base);
+      const y1 = yOf(base + rate);
+      bars.push(
+        `<rect x="${n(x)}" y="${n(y1)}" width="${n(w)}" height="${n(Math.max(0.5, y0 - y1))}" class="${STATUS_NAMES[s]}">${tip}</rect>`,
+      );
+      base += rate;
+    }
+  }
+  return (
+    timeChart(frame, plotPx, grid.join(''), `<g>${bars.join('')}</g>`, 'throughput') +
+    `<div class="legend"><span class="dim">completions per ${formatDurationNs(widthNs)} bucket, as a rate; fault windows shaded</span></div>`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML and SVG content and for attribute values. */
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}
+
+function clip(text: string, max: number = REPORT_LIMITS.textMax): string {
+  const s = String(text);
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+function safeJson(value: unknown): string {
+  if (value === undefined) return '';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function shortValue(value: unknown): string {
+  return clip(typeof value === 'string' ? value : safeJson(value), 24);
+}
+
+/** A coordinate with at most one decimal. */
+function n(value: number): string {
+  return String(Math.round(value * 10) / 10);
+}
+
+function formatSeconds(ns: number): string {
+  const s = ns / 1e9;
+  return `${s.toFixed(Math.abs(s) < 10 ? 3 : 2)} s`;
+}
+
+function formatDurationNs(ns: number): string {
+  return formatMs(ns / 1e6);
+}
+
+function formatMs(ms: number): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return 'n/a';
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function formatLatency(ms: number): string {
+  if (!Number.isFinite(ms)) return '';
+  if (ms < 1) return `${Number(ms.toPrecision(2))} ms`;
+  if (ms < 1000) return `${Number(ms.toPrecision(3))} ms`;
+  return `${Number((ms / 1000).toPrecision(3))} s`;
+}
+
+function formatCount(value: number): string {
+  return value >= 10_000 ? `${Number((value / 1000).toPrecision(3))}k` : String(Number(value.toPrecision(4)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page furniture
+
+const SVG_DEFS = `<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>
+<linearGradient id="info-tail" x1="0" x2="1" y1="0" y2="0"><stop offset="0" stop-color="#f0a030" stop-opacity="0.45"/><stop offset="1" stop-color="#f0a030" stop-opacity="0.04"/></linearGradient>
+<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ececec"/><rect width="3" height="6" fill="#cfcfcf"/></pattern>
+</defs></svg>`;
+
+const LEGEND_OUTCOMES = `<div class="legend">
+<span><svg width="30" height="12"><rect x="1" y="1" width="28" height="10" rx="2" class="ok"/></svg>ok</span>
+<span><svg width="30" height="12"><rect x="1" y="1" width="28" height="10" rx="2" class="fail"/></svg>fail (no effect)</span>
+<span><svg width="46" height="12"><rect x="1" y="1" width="16" height="10" rx="2" class="info"/><rect x="17" y="1" width="28" height="10" fill="url(#info-tail)"/></svg>info: indeterminate, may take effect until the end</span>
+<span><svg width="30" height="12"><rect x="1" y="0" width="28" height="12" fill="rgba(198,40,40,0.12)" stroke="rgba(198,40,40,0.5)"/></svg>fault window (labelled above each chart)</span>
+<span class="dim">hover a bar for the operation</span>
+</div>`;
+
+const STYLE = `
+:root { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222; }
+body { margin: 0 0 40px; font-size: 14px; background: #fafafa; }
+body > *:not(header) { margin-left: 24px; margin-right: 24px; }
+header.top { display: flex; align-items: center; gap: 22px; padding: 14px 24px; color: #fff; }
+header.top.ok { background: #1a7f37; } header.top.bad { background: #c62828; } header.top.unknown { background: #a86400; }
+header.top .verdict { font-size: 34px; font-weight: 800; letter-spacing: 0.5px; }
+header.top h1 { margin: 0; font-size: 20px; font-weight: 600; }
+header.top .sub { opacity: 0.92; margin-top: 2px; }
+.unsafe { background: #fff; color: #c62828; padding: 0 6px; border-radius: 3px; font-weight: 700; }
+h2 { font-size: 16px; margin: 18px 0 6px; }
+h2 .dim { font-weight: 400; font-size: 13px; margin-left: 6px; }
+.dim { color: #777; }
+.note { background: #fff8e1; border-left: 3px solid #f0a030; padding: 6px 10px; }
+ul.summary { margin: 12px 24px 4px; padding-left: 18px; font-size: 15px; }
+table.checks { border-collapse: collapse; margin: 8px 0 0; }
+table.checks th { text-align: left; padding: 2px 12px 2px 0; font-weight: 600; }
+table.checks td { padding: 2px 12px 2px 0; }
+.verdict-word { font-weight: 700; } .verdict-word.ok { color: #1a7f37; } .verdict-word.bad { color: #c62828; } .verdict-word.unknown { color: #a86400; }
+.problems { background: #fdecea; border-left: 3px solid #c62828; padding: 2px 12px 6px; margin-top: 10px; }
+.problems h2 { margin-top: 8px; color: #c62828; }
+.columns { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.box { background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; padding: 2px 16px 12px; flex: 1 1 520px; min-width: 420px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 6px 0; }
+dt { color: #777; } dd { margin: 0; overflow-wrap: anywhere; }
+.repeat { margin-top: 8px; color: #555; }
+.repeat code { display: block; margin-top: 4px; padding: 6px 8px; background: #f2f2f2; border-radius: 4px; font: 12.5px ui-monospace, Menlo, monospace; overflow-wrap: anywhere; }
+code { font: 12.5px ui-monospace, Menlo, monospace; }
+table.stats { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+table.stats th, table.stats td { padding: 3px 10px; text-align: right; border-bottom: 1px solid #eee; }
+table.stats th:first-child { text-align: left; }
+table.stats tr.total th, table.stats tr.total td { border-top: 2px solid #ccc; font-weight: 600; }
+table.stats td.ok { color: #1f5fa8; } table.stats td.fail { color: #666; } table.stats td.info { color: #a86400; }
+.avail { margin: 4px 0; }
+.charts { background: #fff; border: 1px solid #e2e2e2; border-radius: 6px; padding: 2px 16px 12px; margin-top: 16px; }
+.chart-wrap { overflow-x: auto; }
+svg.chart { display: block; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
+svg.chart .plot { fill: #fff; stroke: #ddd; }
+svg.chart .zebra { fill: #f6f7f9; }
+svg .ok { fill: #7ea9e1; stroke: #3f73b8; stroke-width: 0.6; }
+svg .fail { fill: url(#hatch); stroke: #999; stroke-width: 0.6; }
+svg .info { fill: #f0a030; stroke: #b86e00; stroke-width: 0.6; }
+svg.throughput .ok { fill: #7ea9e1; stroke: none; } svg.throughput .fail { fill: #b5b5b5; stroke: none; } svg.throughput .info { fill: #f0a030; stroke: none; }
+svg .barlabel { font: 9.5px ui-monospace, Menlo, monospace; fill: #123; stroke: none; pointer-events: none; }
+svg .barlabel.fail { fill: #555; } svg .barlabel.info { fill: #4a3000; }
+svg .rowlabel { font: 11px ui-monospace, Menlo, monospace; fill: #444; }
+svg .flabel { font-size: 10.5px; font-weight: 600; }
+svg .tick { font-size: 11px; fill: #555; }
+svg .ytitle { font-size: 11px; fill: #777; }
+svg .axis { stroke: #999; }
+svg .grid { stroke: #e6e6e6; } svg .grid.minor { stroke: #f3f3f3; }
+svg .mark { stroke: #c62828; stroke-width: 1.5; stroke-dasharray: 3 2; }
+svg .cursor { stroke: #333; stroke-width: 0.8; stroke-dasharray: 2 2; pointer-events: none; }
+svg g > g:hover rect, svg circle:hover { filter: brightness(0.85); }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; color: #555; font-size: 12px; margin: 4px 0 8px ${GUTTER_PX}px; }
+.legend span { display: inline-flex; align-items: center; gap: 5px; }
+table.faults { border-collapse: collapse; font-size: 13px; }
+table.faults th, table.faults td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #eee; vertical-align: top; }
+table.faults td:nth-child(2), table.faults td:nth-child(3), table.faults td:nth-child(4) { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
+details { margin: 2px 0; } summary { cursor: pointer; color: #777; font-size: 12px; }
+details code { display: block; white-space: pre-wrap; overflow-wrap: anywhere; color: #444; }
+iframe.checker { width: 100%; height: 80vh; min-height: 480px; border: 1px solid #ddd; border-radius: 6px; background: #fff; }
+ul.files li { margin: 3px 0; }
+a { color: #1f5fa8; }
+#cursor-readout { position: fixed; right: 12px; bottom: 12px; margin: 0; background: #333; color: #fff; font-size: 12px; padding: 3px 8px; border-radius: 3px; pointer-events: none; }
+`;
+
+/** A shared cursor: hovering any time chart draws the same instant on all of them and shows it. */
+const SCRIPT = `
+(function () {
+  var charts = document.querySelectorAll('svg.chart');
+  var readout = document.getElementById('cursor-readout');
+  function place(t) {
+    for (var i = 0; i < charts.length; i++) {
+      var c = charts[i], line = c.querySelector('line.cursor');
+      var x = t === null ? -10 : +c.dataset.x0 + ((t - c.dataset.t0) / c.dataset.span) * c.dataset.w;
+      line.setAttribute('x1', x); line.setAttribute('x2', x);
+    }
+    readout.hidden = t === null;
+    if (t !== null) readout.textContent = 't = ' + t.toFixed(3) + ' s';
+  }
+  for (var i = 0; i < charts.length; i++) {
+    charts[i].addEventListener('mousemove', function (e) {
+      var c = e.currentTarget, box = c.getBoundingClientRect();
+      var x = (e.clientX - box.left) * (c.viewBox.baseVal.width / box.width);
+      var f = (x - c.dataset.x0) / c.dataset.w;
+      place(f < 0 || f > 1 ? null : +c.dataset.t0 + f * c.dataset.span);
+    });
+    charts[i].addEventListener('mouseleave', function () { place(null); });
+  }
+})();
+`;

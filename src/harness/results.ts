@@ -1,0 +1,75 @@
+// The shapes of a stored run: test.json (what was asked) and results.json (what was found). The
+// store folder also holds history.jsonl (the checker's format), the nodes' logs and report.html.
+
+import type { Validity } from '../../checker/check.js';
+
+/** test.json: every option of the run, the seed and the git commit, so it can be repeated. */
+export interface TestConfig {
+  name: string;
+  workload: string;
+  workloadOptions: Record<string, unknown>;
+  /** The nemesis spec as given, e.g. `partition,kill` or `none`. */
+  nemesis: string;
+  nemesisIntervalMs: number;
+  nodes: number;
+  concurrency: number;
+  timeLimitMs: number;
+  seed: number;
+  unsafeBugs: string[];
+  /** Extra `skepsis node` flags. */
+  nodeArgs: string[];
+  proxies: boolean;
+  opTimeoutMs: number;
+  checkTimeoutMs: number;
+  /** The command that repeats this run. */
+  command: string;
+  gitCommit: string | null;
+  startedAt: string;
+  skepsisVersion: string;
+}
+
+export interface OutcomeCounts {
+  ok: number;
+  fail: number;
+  info: number;
+}
+
+/** One fault window, from its start-* record to its stop-* record (ns since the run's start). */
+export interface FaultWindow {
+  kind: string;
+  startNs: number;
+  /** Absent when the run ended while the fault was active (the final heal ended it). */
+  stopNs?: number;
+  value: unknown;
+}
+
+/** results.json */
+export interface TestResults {
+  /** Combined: invalid beats unknown beats valid. */
+  valid: Validity;
+  /** Why, one line per check. */
+  summary: string[];
+  test: TestConfig;
+  elapsedMs: number;
+  interrupted: boolean;
+  /** The linearizability check (checker/report.ts resultJson), or null when the workload has no model. */
+  linearizability: (Record<string, unknown> & { valid: Validity; elapsedMs: number }) | null;
+  /** The workload's own check (e.g. set: lost and duplicated elements), or null. */
+  workloadCheck: { valid: Validity; summary: string } | null;
+  stats: OutcomeCounts & { byF: Record<string, OutcomeCounts>; operations: number; opsPerSecond: number };
+  /** Share of ops that ended ok, overall and while some fault was active. */
+  availability: { overall: number; duringFaults: number | null; outsideFaults: number | null };
+  faults: FaultWindow[];
+  /** What the final heal could not fix (e.g. a node that refused to restart), and other run problems. */
+  problems: string[];
+  /** How each node's incarnations ended, newest last. */
+  nodeExits: Record<string, string[]>;
+  checkElapsedMs: number;
+}
+
+/** Combines verdicts: invalid beats unknown beats valid. */
+export function combineValidity(verdicts: Validity[]): Validity {
+  if (verdicts.includes(false)) return false;
+  if (verdicts.includes('unknown')) return 'unknown';
+  return true;
+}

@@ -1,0 +1,244 @@
+// One `skepsis test` run: starts real node processes behind proxies the harness controls, runs the
+// workload's clients while the nemesis schedule injects faults, heals, runs final reads, records the
+// history as it happens, then checks it and writes the store folder. Never leaves a process behind.
+
+import { execaSync } from 'execa';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createNemesis } from '../../nemesis/nemesis.js';
+import { createNet, type NetLink } from '../../nemesis/net.js';
+import { Proxy } from '../../nemesis/proxy.js';
+import { runSchedule, type ScheduleResult } from '../../nemesis/schedule.js';
+import { CLIENT, type FaultRecord, type Net } from '../../nemesis/types.js';
+import { getWorkload } from '../../workloads/index.js';
+import { kvStoreClient } from '../../workloads/kv-command.js';
+import type { Workload } from '../../workloads/types.js';
+import { KvClient } from '../client/kv-client.js';
+import { Random } from '../raft/random.js';
+import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
+import { createClusterDb } from './db.js';
+import { freePorts, NodeStartError } from './launcher.js';
+import { prepareLocalCluster, startAll, type LocalCluster } from './local-cluster.js';
+import { Recorder } from './recorder.js';
+import type { TestConfig } from './results.js';
+import { runWorkload, type RunProgress } from './runner.js';
+
+export interface RunTestOptions {
+  config: Omit<TestConfig, 'gitCommit' | 'startedAt' | 'skepsisVersion'>;
+  /** Root of the store; the run goes to <store>/<name>/<timestamp>/. */
+  store: string;
+  /** Progress lines (stderr in the CLI). */
+  progress?: (line: string) => void;
+  /** Aborting stops the run early (Ctrl-C): it still heals, stops the nodes and checks what was recorded. */
+  signal?: AbortSignal;
+}
+
+export interface RunTestOutcome extends AnalyzeOutcome {
+  dir: string;
+}
+
+/** A node could not start; carries its log excerpt. Nothing is left running. */
+export class RunSetupError extends Error {
+  override readonly name = 'RunSetupError';
+}
+
+function gitCommit(): string | null {
+  try {
+    return execaSync('git', ['rev-parse', 'HEAD'], { reject: false, timeout: 5000 }).stdout.trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function packageVersion(): string {
+  for (const relative of ['../../package.json', '../../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // Try the next.
+    }
+  }
+  return 'unknown';
+}
+
+function timestampName(date: Date): string {
+  return date.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 17) + `-${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** Builds the proxies: one per directed peer link, one per client->node link. */
+async function startProxies(ids: string[], peerPorts: Map<string, number>, clientPorts: Map<string, number>, random: Random) {
+  const peerProxies = new Map<string, Proxy>();
+  const clientProxies = new Map<string, Proxy>();
+  const all: Proxy[] = [];
+  try {
+    for (const from of ids) {
+      for (const to of ids) {
+        if (from === to) continue;
+        const proxy = new Proxy({ name: `${from}->${to}`, targetHost: '127.0.0.1', targetPort: peerPorts.get(to)!, mode: 'frames', random: random.fork() });
+        all.push(proxy);
+        await proxy.start();
+        peerProxies.set(`${from}->${to}`, proxy);
+      }
+      const proxy = new Proxy({ name: `client->${from}`, targetHost: '127.0.0.1', targetPort: clientPorts.get(from)!, mode: 'stream', random: random.fork() });
+      all.push(proxy);
+      await proxy.start();
+      clientProxies.set(from, proxy);
+    }
+  } catch (error) {
+    await Promise.all(all.map((proxy) => proxy.close()));
+    throw error;
+  }
+  return { peerProxies, clientProxies, all };
+}
+
+async function waitForLeader(cluster: LocalCluster, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
+  const db = createClusterDb(cluster);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !signal?.aborted) {
+    const leader = await db.leader();
+    if (leader !== undefined) return leader;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
+export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> {
+  const progress = options.progress ?? (() => {});
+  const started = new Date();
+  const config: TestConfig = { ...options.config, gitCommit: gitCommit(), startedAt: started.toISOString(), skepsisVersion: packageVersion() };
+  const workload: Workload<any> = getWorkload(config.workload);
+  const testDir = join(resolve(options.store), config.name);
+  const dir = join(testDir, timestampName(started));
+  mkdirSync(join(dir, 'nodes'), { recursive: true });
+  writeFileSync(join(dir, 'test.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const latest = join(testDir, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(timestampName(started), latest);
+
+  const random = new Random(config.seed);
+  const ids = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
+  const ports = await freePorts(config.nodes * 2);
+  const peerPorts = new Map(ids.map((id, i) => [id, ports[i]]));
+  const clientPorts = new Map(ids.map((id, i) => [id, ports[config.nodes + i]]));
+  const proxies = config.proxies ? await startProxies(ids, peerPorts, clientPorts, random.fork()) : undefined;
+  const cluster = await prepareLocalCluster({
+    nodes: config.nodes,
+    dir: join(dir, 'nodes'),
+    peerPorts,
+    clientPorts,
+    advertisedPeerPort: proxies ? (from, to) => proxies.peerProxies.get(`${from}->${to}`)!.port : undefined,
+    extraArgs: [...config.unsafeBugs.flatMap((bug) => ['--unsafe-bug', bug]), '--seed', String(config.seed), ...config.nodeArgs],
+  });
+  const recorder = new Recorder({ path: join(dir, 'history.jsonl') });
+  const problems: string[] = [];
+  let interrupted = false;
+  const closeAll = async () => {
+    await cluster.stop().catch(() => cluster.kill());
+    await Promise.all((proxies?.all ?? []).map((proxy) => proxy.close()));
+  };
+  const started_ = performance.now();
+  const abort = new AbortController();
+  let schedule: Promise<ScheduleResult> | undefined;
+  try {
+    try {
+      await startAll(cluster);
+    } catch (error) {
+      if (error instanceof NodeStartError) throw new RunSetupError(error.message);
+      throw error;
+    }
+    progress(`skepsis test: ${config.nodes} nodes up (logs in ${join(dir, 'nodes')}); waiting for a leader`);
+    const leader = await waitForLeader(cluster, 30_000, options.signal);
+    if (leader === undefined && !options.signal?.aborted) problems.push('no leader was elected within 30 s of starting');
+
+    const clientUrls = new Map(ids.map((id) => [id, proxies ? `http://127.0.0.1:${proxies.clientProxies.get(id)!.port}` : cluster.clientUrls.get(id)!]));
+    const clientFactory = (processId: number) =>
+      kvStoreClient(
+        workload,
+        new KvClient({
+          nodes: clientUrls,
+          clientId: `p${processId}-s${config.seed}-${started.getTime()}`,
+          // Like Jepsen's clients, each process is bound to one node (and follows redirects from it).
+          home: ids[processId % ids.length],
+          attemptTimeoutMs: Math.min(1000, config.opTimeoutMs),
+          deadlineMs: Math.max(1, config.opTimeoutMs - 250),
+        }),
+      );
+    const net: Net = proxies
+      ? createNet([
+          ...[...proxies.peerProxies].map(([key, proxy]): NetLink => {
+            const [from, to] = key.split('->');
+            return { from, to, proxy };
+          }),
+          ...[...proxies.clientProxies].map(([id, proxy]): NetLink => ({ from: CLIENT, to: id, proxy })),
+        ])
+      : createNet([]);
+    const db = createClusterDb(cluster, (line) => progress(`  db: ${line}`));
+    const onOuterAbort = () => {
+      interrupted = true;
+      abort.abort();
+    };
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const active = new Set<string>();
+    const onFault = (record: FaultRecord) => {
+      recorder.fault(record.f, record.value);
+      const kind = record.f.replace(/^(start|stop)-/, '');
+      if (record.f.startsWith('start-')) active.add(kind);
+      else if (record.f.startsWith('stop-')) active.delete(kind);
+      else if (record.f === 'heal-all') active.clear();
+      progress(`  nemesis: ${record.f} ${JSON.stringify(record.value).slice(0, 200)}`);
+    };
+    const nemeses = config.nemesis === 'none' ? [] : createNemesis(config.nemesis);
+    schedule = runSchedule({
+      nemeses,
+      ctx: { db, net, random: random.fork(), log: (line) => progress(`  nemesis: ${line}`), signal: abort.signal },
+      intervalMs: config.nemesisIntervalMs,
+      timeLimitMs: config.timeLimitMs,
+      onEvent: onFault,
+    });
+    const report = (p: RunProgress) =>
+      progress(
+        `[${(p.elapsedMs / 1000).toFixed(0)}/${(config.timeLimitMs / 1000).toFixed(0)} s] ${p.opsPerSecond.toFixed(0)} ops/s ` +
+          `ok ${p.ok} fail ${p.fail} info ${p.info}; faults: ${active.size > 0 ? [...active].join(', ') : 'none'}`,
+      );
+    const main = await runWorkload({
+      generator: workload.generator(config.workloadOptions),
+      clientFactory,
+      concurrency: config.concurrency,
+      seed: config.seed,
+      recorder,
+      timeLimitMs: config.timeLimitMs,
+      signal: abort.signal,
+      opTimeoutMs: config.opTimeoutMs,
+      onProgress: report,
+    });
+    const healed = await schedule;
+    problems.push(...healed.healProblems);
+    if (main.stopReason === 'aborted' && !interrupted) problems.push('the workload stopped early (aborted)');
+    if (workload.finalGenerator && !interrupted) {
+      progress('skepsis test: healed; waiting for a leader, then final reads');
+      if ((await waitForLeader(cluster, 30_000, options.signal)) === undefined) problems.push('no leader within 30 s after the final heal');
+      await runWorkload({
+        generator: workload.finalGenerator(config.workloadOptions, { events: recorder.events }),
+        clientFactory,
+        concurrency: config.concurrency,
+        seed: config.seed + 1,
+        recorder,
+        timeLimitMs: 60_000,
+        signal: abort.signal,
+        opTimeoutMs: config.opTimeoutMs,
+      });
+    }
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  } finally {
+    // On an error mid-run, stop the schedule too (it heals on its way out) before the nodes go.
+    abort.abort();
+    await schedule?.catch(() => undefined);
+    await recorder.close().catch((error: unknown) => problems.push(`history file: ${(error as Error).message}`));
+    await closeAll();
+  }
+  const elapsedMs = performance.now() - started_;
+  progress(`skepsis test: run done in ${(elapsedMs / 1000).toFixed(1)} s; ${recorder.events.length} events; checking`);
+  const nodeExits = Object.fromEntries(ids.map((id) => [id, cluster.nodes.get(id)!.exits]));
+  const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, progress });
+  return { ...outcome, dir };
+}

@@ -1,0 +1,174 @@
+// Seeded scenarios built to catch the core's deliberate bugs (UnsafeBug): a scripted Figure 8 for
+// commit-prior-term and repeated leader crashes (split elections) for vote-twice. Against the
+// correct core they must find nothing. They prove that the invariant checks can fail.
+
+import type { UnsafeBug } from '../raft/options.js';
+import type { NodeId } from '../raft/types.js';
+import { LabTester } from './lab-tester.js';
+import { Simulator, SimulationFailure } from './simulator.js';
+
+export interface BugHuntOptions {
+  seed: number;
+  /** Which bug's scenario to run. */
+  scenario: UnsafeBug;
+  /** Switch the bug on in every core; false runs the same scenario on the correct core. */
+  unsafe: boolean;
+  /** Rounds of the scenario (each a full Figure 8, or one leader crash). Defaults 4 and 25. */
+  rounds?: number;
+}
+
+export interface BugHuntResult {
+  seed: number;
+  scenario: UnsafeBug;
+  /** A safety invariant was violated (the detail says which, with the replay command). */
+  detected: boolean;
+  detail?: string;
+  /** Rounds run to the end (rounds skipped because the cluster did not get into shape count too). */
+  roundsRun: number;
+  /** Rounds that got the cluster into the shape the bug needs: the Figure 8 cut was made, or
+   * two candidates campaigned in one term. */
+  roundsShaped: number;
+  traceHash: number;
+}
+
+/** Runs one seed; a violated invariant is a detection, any other failure (no progress) throws. */
+export function runBugHunt(options: BugHuntOptions): BugHuntResult {
+  const sim = new Simulator({
+    seed: options.seed,
+    nodeCount: 5,
+    raft: {
+      unsafeBugs: options.unsafe ? [options.scenario] : [],
+      // One entry per AppendEntries: a new leader's no-op travels apart from the older entries.
+      ...(options.scenario === 'commit-prior-term' ? { messageBytesMax: 64 } : {}),
+    },
+    network: options.scenario === 'vote-twice' ? { delayMinMs: 5, delayMaxMs: 40 } : { delayMinMs: 1, delayMaxMs: 10 },
+    replayCommand: `runBugHunt({ seed: ${options.seed}, scenario: '${options.scenario}', unsafe: ${options.unsafe} }) from src/sim/bug-hunt.ts`,
+  });
+  const progress = { roundsRun: 0, roundsShaped: 0 };
+  try {
+    if (options.scenario === 'commit-prior-term') figure8(sim, options.rounds ?? 4, progress);
+    else splitElections(sim, options.rounds ?? 25, progress);
+  } catch (error) {
+    if (error instanceof SimulationFailure && error.detail.includes('invariant violated')) {
+      return {
+        seed: options.seed,
+        scenario: options.scenario,
+        detected: true,
+        detail: error.message,
+        ...progress,
+        traceHash: sim.traceHash,
+      };
+    }
+    throw error;
+  }
+  return { seed: options.seed, scenario: options.scenario, detected: false, ...progress, traceHash: sim.traceHash };
+}
+
+/**
+ * Figure 8 of the Raft paper, with no-ops. Per round, with nodes picked at random:
+ * 1. A leads; cut {A, B} off from {C, D, E}; A appends X at index i, which reaches B only.
+ * 2. The majority side elects a leader E' (its no-op lands at i with a newer term); E' is cut off
+ *    the moment it takes office, so nobody else gets that entry.
+ * 3. Heal all but E': A or B leads again (term T2) and replicates X to C and D one entry per
+ *    message, then its no-op. The moment it commits i, the X-holders A and B are cut off.
+ *    Correct core: it commits i only once its no-op is on a majority, so C or D holds the no-op.
+ *    Buggy core: it commits X as soon as a majority holds X, before the no-op got anywhere.
+ * 4. Reconnect E'. Correct core: C or D (with the no-op) wins and keeps X. Buggy core: E' wins with
+ *    C's and D's votes and lacks the committed X: leader completeness breaks.
+ */
+function figure8(sim: Simulator, rounds: number, progress: { roundsRun: number; roundsShaped: number }): void {
+  const lab = new LabTester(sim);
+  const random = sim.random.fork();
+  /** Step 2 and 3 triggers, run after every Ready of every node. */
+  let onLeader: ((id: NodeId) => void) | undefined;
+  sim.readyListeners.push((id) => onLeader?.(id));
+  for (let round = 0; round < rounds; round++) {
+    sim.network.heal();
+    lab.one(`round-${round}`, 5, true);
+    const a = lab.checkOneLeader();
+    const others = sim.ids.filter((id) => id !== a);
+    const b = random.pick(others);
+    const majority = others.filter((id) => id !== b);
+    const termBefore = sim.raft(a)!.term;
+    sim.network.partition([[a, b], majority]);
+    // Big enough that X and a no-op never share a 64-byte message.
+    const proposal = sim.propose(a, `X${round}-${'x'.repeat(38 + random.nextInt(0, 10))}`);
+    progress.roundsRun++;
+    if (!proposal.ok) continue;
+    const index = proposal.index;
+    sim.runFor(50 + random.nextInt(0, 50));
+    if (sim.raft(b)?.log.termOrZero(index) !== proposal.term) continue;
+
+    // Step 2: the majority side elects E'; cut it off as it takes office.
+    let isolated: NodeId | undefined;
+    onLeader = (id) => {
+      const raft = sim.raft(id);
+      if (isolated === undefined && majority.includes(id) && raft?.role === 'leader' && raft.term > termBefore) {
+        isolated = id;
+        sim.network.disconnect(id);
+      }
+    };
+    sim.runUntil(() => isolated !== undefined, 10_000);
+    onLeader = undefined;
+    if (isolated === undefined) continue;
+    const eTerm = sim.raft(isolated)!.term;
+    if (sim.raft(isolated)!.log.termOrZero(index) <= proposal.term) continue;
+
+    // Step 3: heal all but E'; cut off A and B once their new leader commits index i.
+    let cut = false;
+    onLeader = (id) => {
+      const raft = sim.raft(id);
+      if (!cut && (id === a || id === b) && raft?.role === 'leader' && raft.term > eTerm && raft.log.committed >= index) {
+        cut = true;
+        sim.network.disconnect(a);
+        sim.network.disconnect(b);
+      }
+    };
+    sim.network.partition([[a, b, ...majority]]);
+    sim.network.disconnect(isolated);
+    sim.runUntil(() => cut, 10_000);
+    onLeader = undefined;
+    if (!cut) continue;
+    progress.roundsShaped++;
+
+    // Step 4: E' comes back to C and D; someone must lead them (invariants check the winner).
+    sim.network.connect(isolated);
+    sim.runUntil(() => majority.some((id) => sim.raft(id)?.role === 'leader'), 10_000);
+    sim.runFor(500);
+  }
+  sim.network.heal();
+  lab.one('end', 5, true);
+}
+
+/**
+ * Crashes the leader again and again: the followers time out close together, so several
+ * candidates ask for votes in one term (slow links widen the overlap). A node that grants two of
+ * them breaks the one-vote-per-term invariant, and may make two leaders in one term.
+ */
+function splitElections(sim: Simulator, rounds: number, progress: { roundsRun: number; roundsShaped: number }): void {
+  const lab = new LabTester(sim);
+  /** Candidates per term, to count contested elections. */
+  const candidates = new Map<number, Set<NodeId>>();
+  sim.readyListeners.push((id, ready) => {
+    const raft = sim.raft(id);
+    if (ready.softState?.role !== 'candidate' || raft === undefined) return;
+    const set = candidates.get(raft.term) ?? new Set<NodeId>();
+    candidates.set(raft.term, set.add(id));
+  });
+  for (let round = 0; round < rounds; round++) {
+    const leader = lab.checkOneLeader();
+    const termBefore = sim.raft(leader)!.term;
+    sim.crash(leader);
+    sim.runUntil(() => sim.leaders().some((r) => r.term > termBefore), 10_000);
+    const termAfter = Math.max(...sim.liveRafts().map((r) => r.term));
+    for (let term = termBefore + 1; term <= termAfter; term++) {
+      if ((candidates.get(term)?.size ?? 0) > 1) {
+        progress.roundsShaped++;
+        break;
+      }
+    }
+    sim.restart(leader);
+    progress.roundsRun++;
+  }
+  lab.one('end', 5, true);
+}

@@ -1,0 +1,483 @@
+// Simulated Jepsen-style clients: each logical client invokes get/put/cas/delete on a few keys,
+// looks for the leader, waits until its own entry is applied (reads go through the log or ReadIndex)
+// and retries elsewhere with the same client id and sequence number, recording a history in the
+// checker's format. It drives nodes only through the simulator and never changes what cores do.
+
+import { checkHistory, validateOperations, type CheckResult } from '../../checker/check.js';
+import { pairHistory, type HistoryEvent } from '../../checker/history.js';
+import { createModel } from '../../checker/models/index.js';
+import { formatResultText } from '../../checker/report.js';
+import { assert } from '../raft/assert.js';
+import type { Random } from '../raft/random.js';
+import type { Ready } from '../raft/ready.js';
+import { NONE, type NodeId, type ReadState } from '../raft/types.js';
+import type { KvResult } from './kv-state-machine.js';
+import type { Simulator } from './simulator.js';
+
+export interface KvClientsOptions {
+  /** Logical clients running at once, each with at most one operation pending. Default 3. */
+  clientCount?: number;
+  /** Keys the clients touch, named k0..k(n-1). Default 3. */
+  keyCount?: number;
+  /** A client gives up on an operation after this much virtual time. Default 3000. */
+  operationTimeoutMs?: number;
+  /** Pause between a client's operations, uniform in [0, thinkTimeMaxMs]. Default 150. */
+  thinkTimeMaxMs?: number;
+  /** One-way client<->node latency, uniform in [1, requestDelayMaxMs]. Default 5. */
+  requestDelayMaxMs?: number;
+  /**
+   * Pause before another attempt: uniform in [d, 2d], where d starts at retryDelayMs and doubles
+   * with each failed attempt of the operation, up to retryDelayMaxMs. Defaults 20 and 320.
+   */
+  retryDelayMs?: number;
+  retryDelayMaxMs?: number;
+  /** Share of gets served through ReadIndex; the rest go through the log. Default 0.5. */
+  readIndexProbability?: number;
+  /** Operations invoked in one run, all clients together. Default 10 000. */
+  operationsMax?: number;
+  /**
+   * Test-only bug: gets are answered at once from the local state machine of a random node,
+   * without the log or ReadIndex, so they can be stale. The checker must catch it. Default false.
+   */
+  unsafeStaleReads?: boolean;
+}
+
+/** Options that make no sense; the message quotes the bad value. */
+export class KvClientsOptionsError extends Error {
+  override readonly name = 'KvClientsOptionsError';
+}
+
+type ResolvedOptions = Required<KvClientsOptions>;
+
+function resolveOptions(options: KvClientsOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    clientCount: options.clientCount ?? 3,
+    keyCount: options.keyCount ?? 3,
+    operationTimeoutMs: options.operationTimeoutMs ?? 3000,
+    thinkTimeMaxMs: options.thinkTimeMaxMs ?? 150,
+    requestDelayMaxMs: options.requestDelayMaxMs ?? 5,
+    retryDelayMs: options.retryDelayMs ?? 20,
+    retryDelayMaxMs: options.retryDelayMaxMs ?? 320,
+    readIndexProbability: options.readIndexProbability ?? 0.5,
+    operationsMax: options.operationsMax ?? 10_000,
+    unsafeStaleReads: options.unsafeStaleReads ?? false,
+  };
+  const positive = [
+    'clientCount',
+    'keyCount',
+    'operationTimeoutMs',
+    'requestDelayMaxMs',
+    'retryDelayMs',
+    'retryDelayMaxMs',
+    'operationsMax',
+  ] as const;
+  for (const key of positive) {
+    const value = resolved[key];
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new KvClientsOptionsError(`${key} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  if (!Number.isSafeInteger(resolved.thinkTimeMaxMs) || resolved.thinkTimeMaxMs < 0) {
+    throw new KvClientsOptionsError(`thinkTimeMaxMs must be a non-negative integer, got ${JSON.stringify(resolved.thinkTimeMaxMs)}`);
+  }
+  const p = resolved.readIndexProbability;
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new KvClientsOptionsError(`readIndexProbability must be in [0, 1], got ${JSON.stringify(p)}`);
+  }
+  return resolved;
+}
+
+type OperationName = 'get' | 'put' | 'cas' | 'delete';
+
+/** What an attempt waits for, on the node it went to (in that node's incarnation). */
+type Wait =
+  /** The proposed entry to be applied at `index` (-1 while propose has not returned yet). */
+  | { kind: 'apply'; node: NodeId; incarnation: number; index: number; term: number; command: string }
+  /** A ReadIndex to be confirmed (or dropped). */
+  | { kind: 'confirm'; node: NodeId; incarnation: number; context: string }
+  /** A confirmed read: the node must apply up to `index` before answering. */
+  | { kind: 'catch-up'; node: NodeId; incarnation: number; index: number };
+
+interface Operation {
+  f: OperationName;
+  key: string;
+  /** The history value of the call: the value written, [from, to] for a cas. */
+  input: string | [string, string] | undefined;
+  /** The state machine command without its session prefix. */
+  body: string;
+  sequence: number;
+  useReadIndex: boolean;
+  /** Some attempt reached a leader's log, so the operation may take effect even if we give up. */
+  maybeApplied: boolean;
+  /** Bumped on every attempt; timers of older attempts see the change and do nothing. */
+  attempt: number;
+  /** Failed attempts so far: the retry delay doubles with each. */
+  failures: number;
+  wait: Wait | undefined;
+  /** The answer is on its way back to the client. */
+  replying: boolean;
+}
+
+interface Client {
+  /** Session id for de-duplication in the state machine; kept across processes. */
+  id: string;
+  /** History process; a new one after each indeterminate (`info`) operation, as in Jepsen. */
+  process: number;
+  sequence: number;
+  operation: Operation | undefined;
+  /** Where the next attempt goes: the last leader we heard of. */
+  target: NodeId;
+}
+
+export interface KvClientsStats {
+  invoked: number;
+  ok: number;
+  fail: number;
+  info: number;
+  /** Attempts beyond the first, all operations together. */
+  retries: number;
+}
+
+/** The checker's verdict on a simulated history, with its text report. */
+export interface KvCheck {
+  result: CheckResult;
+  /** The checker's report: verdict, and for a failing key the longest prefix and the stuck ops. */
+  text: string;
+}
+
+const NOBODY: [Client, Operation, Wait][] = [];
+
+export class KvClients {
+  private readonly options: ResolvedOptions;
+  private readonly clients: Client[] = [];
+  private readonly events: HistoryEvent[] = [];
+  private nextProcess = 0;
+  private stopped = false;
+  /** The last value written or read per key, so that a cas has a fair chance to match. */
+  private readonly lastValues = new Map<string, string | null>();
+  readonly stats: KvClientsStats = { invoked: 0, ok: 0, fail: 0, info: 0, retries: 0 };
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly random: Random,
+    options: KvClientsOptions = {},
+  ) {
+    this.options = resolveOptions(options);
+    for (let i = 0; i < this.options.clientCount; i++) {
+      this.clients.push({ id: `c${i + 1}`, process: this.nextProcess++, sequence: 0, operation: undefined, target: random.pick(sim.ids) });
+    }
+    sim.applyListeners.push((id, index, term, command, result) => this.onApply(id, index, term, command, result));
+    sim.readListeners.push((id, read) => this.onReadState(id, read));
+    sim.readyListeners.push((id, ready) => this.onReady(id, ready));
+    sim.crashListeners.push((id) => this.onCrash(id));
+  }
+
+  /** Starts every client; each invokes operations until stop(). */
+  start(): void {
+    for (const client of this.clients) this.sim.at(this.random.nextInt(0, this.options.thinkTimeMaxMs + 1), () => this.invokeNext(client));
+  }
+
+  /** No new operations; pending ones go on until they complete or time out. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Ends the run: every operation still pending completes as it would on a timeout. */
+  finish(): void {
+    this.stopped = true;
+    for (const client of this.clients) if (client.operation) this.giveUp(client, client.operation, 'run-ended');
+  }
+
+  get pendingCount(): number {
+    return this.clients.filter((c) => c.operation !== undefined).length;
+  }
+
+  /** The history so far (client operations and fault annotations), in the checker's format. */
+  history(): HistoryEvent[] {
+    return this.events.slice();
+  }
+
+  /** A fault annotation (process `nemesis`), shown in views and never checked. */
+  recordFault(f: string, value?: unknown): void {
+    this.push({ process: 'nemesis', type: 'info', f, value });
+  }
+
+  /** Judges the history with the kv-cas model. `unknown` past `timeoutMs` of wall time. */
+  async check(options: { timeoutMs?: number; source?: string } = {}): Promise<KvCheck> {
+    const history = pairHistory(this.events, options.source ?? `simulation seed ${this.sim.seed}`);
+    const model = createModel('kv-cas');
+    validateOperations(history, model);
+    const result = await checkHistory(history.operations, { model: 'kv-cas', workers: 0, timeoutMs: options.timeoutMs ?? 10_000 });
+    return { result, text: formatResultText(history, result, model) };
+  }
+
+  // ---- operations -----------------------------------------------------------------------------
+
+  /** Appends an event; fields left undefined are left out, as in a JSON Lines history. */
+  private push(event: Omit<HistoryEvent, 'index' | 'time'>): void {
+    const record: HistoryEvent = {
+      index: this.events.length,
+      time: Math.round(this.sim.nowMs * 1_000_000),
+      process: event.process,
+      type: event.type,
+      f: event.f,
+    };
+    if (event.key !== undefined) record.key = event.key;
+    if (event.value !== undefined) record.value = event.value;
+    if (event.error !== undefined) record.error = event.error;
+    this.events.push(record);
+  }
+
+  private invokeNext(client: Client): void {
+    if (this.stopped || client.operation !== undefined || this.stats.invoked >= this.options.operationsMax) return;
+    const operation = this.generate(client);
+    client.operation = operation;
+    this.stats.invoked++;
+    this.push({ process: client.process, type: 'invoke', f: operation.f, key: operation.key, value: operation.input });
+    this.sim.at(this.options.operationTimeoutMs, () => {
+      if (client.operation === operation) this.giveUp(client, operation, 'timeout');
+    });
+    this.attempt(client, operation, 0);
+  }
+
+  private generate(client: Client): Operation {
+    const sequence = ++client.sequence;
+    const key = `k${this.random.nextInt(0, this.options.keyCount)}`;
+    const fresh = `${client.id}.${sequence}`;
+    const roll = this.random.nextFloat();
+    const known = this.lastValues.get(key);
+    const operation = (f: OperationName, input: Operation['input'], body: string, useReadIndex: boolean): Operation => ({
+      f,
+      key,
+      input,
+      body,
+      sequence,
+      useReadIndex,
+      maybeApplied: false,
+      attempt: 0,
+      failures: 0,
+      wait: undefined,
+      replying: false,
+    });
+    if (roll < 0.4) return operation('get', undefined, `get ${key}`, this.random.chance(this.options.readIndexProbability));
+    if (roll < 0.6 && typeof known === 'string') return operation('cas', [known, fresh], `cas ${key} ${known} ${fresh}`, false);
+    if (roll < 0.67) return operation('delete', undefined, `delete ${key}`, false);
+    return operation('put', fresh, `put ${key} ${fresh}`, false);
+  }
+
+  /** Sends the next attempt to the client's target after `delayMs` plus the request latency. */
+  private attempt(client: Client, operation: Operation, delayMs: number): void {
+    if (operation.attempt > 0) this.stats.retries++;
+    const attempt = ++operation.attempt;
+    operation.wait = undefined;
+    const latencyMs = this.random.nextInt(1, this.options.requestDelayMaxMs + 1);
+    this.sim.at(delayMs + latencyMs, () => {
+      if (client.operation === operation && operation.attempt === attempt) this.send(client, operation);
+    });
+  }
+
+  /** Gives up on the current node: retry on the leader it named, else on another node. */
+  private retryElsewhere(client: Client, operation: Operation, hint: NodeId): void {
+    const current = client.target;
+    if (hint !== NONE && hint !== current) client.target = hint;
+    else {
+      const others = this.sim.ids.filter((id) => id !== current);
+      client.target = others.length > 0 ? this.random.pick(others) : current;
+    }
+    this.retryLater(client, operation);
+  }
+
+  private retryLater(client: Client, operation: Operation): void {
+    const { retryDelayMs, retryDelayMaxMs } = this.options;
+    const delayMs = Math.min(retryDelayMs * 2 ** Math.min(operation.failures++, 20), retryDelayMaxMs);
+    this.attempt(client, operation, this.random.nextInt(delayMs, 2 * delayMs + 1));
+  }
+
+  private send(client: Client, operation: Operation): void {
+    if (operation.f === 'get' && this.options.unsafeStaleReads) {
+      // The deliberate bug: any live node answers from what it has applied, however far behind.
+      const live = this.sim.ids.filter((id) => this.sim.isUp(id));
+      if (live.length === 0) this.retryLater(client, operation);
+      else this.reply(client, operation, { ok: true, value: this.sim.node(this.random.pick(live)).stateMachine.get(operation.key) });
+      return;
+    }
+    const target = client.target;
+    const node = this.sim.node(target);
+    const raft = node.raft;
+    if (raft === undefined) {
+      // Connection refused: nothing reached the node.
+      this.retryElsewhere(client, operation, NONE);
+      return;
+    }
+    const incarnation = node.incarnation;
+    if (operation.f === 'get' && operation.useReadIndex) {
+      const context = `${client.id}:${operation.sequence}:${operation.attempt}`;
+      // Set before the call: a single-node cluster confirms inside it.
+      operation.wait = { kind: 'confirm', node: target, incarnation, context };
+      const result = this.sim.readIndex(target, context);
+      if (client.operation !== operation || operation.wait?.kind !== 'confirm' || operation.wait.context !== context) return;
+      if (result === 'accepted') {
+        if (node.incarnation !== incarnation) this.retryElsewhere(client, operation, NONE);
+      } else if (result === 'not-leader') {
+        this.retryElsewhere(client, operation, node.raft?.leader ?? NONE);
+      } else {
+        this.retryLater(client, operation);
+      }
+      return;
+    }
+    const command = `${client.id}#${operation.sequence} ${operation.body}`;
+    operation.wait = { kind: 'apply', node: target, incarnation, index: -1, term: 0, command };
+    const result = this.sim.propose(target, command);
+    // In a leader's log now, so it may take effect whatever happens next (even a crash inside
+    // propose, after the entry was persisted).
+    if (result.ok && operation.f !== 'get') operation.maybeApplied = true;
+    if (
+      client.operation !== operation ||
+      operation.wait?.kind !== 'apply' ||
+      operation.wait.command !== command ||
+      operation.wait.index !== -1
+    ) {
+      return; // answered (a single-node cluster) or retried (a crash) inside propose
+    }
+    if (result.ok) {
+      if (node.incarnation !== incarnation) {
+        // Crashed while handling the proposal: the connection broke; try again elsewhere.
+        this.retryElsewhere(client, operation, NONE);
+        return;
+      }
+      operation.wait.index = result.index;
+      operation.wait.term = result.term;
+      return;
+    }
+    assert(result.reason !== 'too-large' && result.reason !== 'empty', () => `command ${command} refused: ${result.reason}`);
+    if (result.reason === 'not-leader') this.retryElsewhere(client, operation, node.raft?.leader ?? NONE);
+    else this.retryLater(client, operation);
+  }
+
+  // ---- what the nodes say ---------------------------------------------------------------------
+
+  /** Clients whose current attempt waits on node `id` (in its current incarnation). */
+  private waitingOn(id: NodeId): [Client, Operation, Wait][] {
+    let waiting: [Client, Operation, Wait][] | undefined;
+    for (const client of this.clients) {
+      const operation = client.operation;
+      const wait = operation?.wait;
+      if (operation === undefined || wait === undefined || wait.node !== id) continue;
+      if (wait.incarnation === this.sim.node(id).incarnation) (waiting ??= []).push([client, operation, wait]);
+    }
+    return waiting ?? NOBODY;
+  }
+
+  private onApply(id: NodeId, index: number, term: number, command: string, result: KvResult): void {
+    for (const [client, operation, wait] of this.waitingOn(id)) {
+      if (wait.kind !== 'apply') continue;
+      if (wait.index === -1) {
+        if (command === wait.command) this.reply(client, operation, result);
+      } else if (index === wait.index) {
+        // The index may have been taken by another leader's entry: only ours (same term) answers.
+        if (term === wait.term && command === wait.command) this.reply(client, operation, result);
+        else this.retryElsewhere(client, operation, NONE);
+      }
+    }
+  }
+
+  private onReadState(id: NodeId, read: ReadState): void {
+    for (const [client, operation, wait] of this.waitingOn(id)) {
+      if (wait.kind !== 'confirm' || wait.context !== read.context) continue;
+      operation.wait = { kind: 'catch-up', node: id, incarnation: wait.incarnation, index: read.index };
+      this.maybeServeRead(client, operation);
+    }
+  }
+
+  private onReady(id: NodeId, ready: Ready): void {
+    const raft = this.sim.raft(id);
+    for (const [client, operation, wait] of this.waitingOn(id)) {
+      if (wait.kind === 'confirm' && ready.droppedReads.includes(wait.context)) {
+        this.retryElsewhere(client, operation, raft?.leader ?? NONE);
+      } else if (wait.kind === 'apply' && wait.index !== -1 && raft !== undefined && (raft.role !== 'leader' || raft.term !== wait.term)) {
+        // Lost leadership: the entry may or may not commit; the retry carries the same sequence
+        // number, so the state machine applies the command at most once.
+        this.retryElsewhere(client, operation, raft.leader);
+      } else if (wait.kind === 'catch-up') {
+        this.maybeServeRead(client, operation);
+      }
+    }
+  }
+
+  private onCrash(id: NodeId): void {
+    for (const client of this.clients) {
+      const operation = client.operation;
+      if (operation?.wait?.node === id && !operation.replying) this.retryElsewhere(client, operation, NONE);
+    }
+  }
+
+  private maybeServeRead(client: Client, operation: Operation): void {
+    const wait = operation.wait;
+    assert(wait?.kind === 'catch-up', 'serving a read that is not confirmed');
+    const node = this.sim.node(wait.node);
+    if (node.stateMachine.appliedIndex >= wait.index)
+      this.reply(client, operation, { ok: true, value: node.stateMachine.get(operation.key) });
+  }
+
+  // ---- completions ----------------------------------------------------------------------------
+
+  /** The node answered; the answer reaches the client after the reply latency. */
+  private reply(client: Client, operation: Operation, result: KvResult): void {
+    operation.wait = undefined;
+    operation.replying = true;
+    const attempt = ++operation.attempt;
+    this.sim.at(this.random.nextInt(1, this.options.requestDelayMaxMs + 1), () => {
+      if (client.operation === operation && operation.attempt === attempt) this.complete(client, operation, result);
+    });
+  }
+
+  private complete(client: Client, operation: Operation, result: KvResult): void {
+    const { f, key, input } = operation;
+    if (result.ok) {
+      let value: unknown = input;
+      if (f === 'get') {
+        assert(result.value !== undefined, () => `get ${key} answered without a value`);
+        value = result.value;
+        this.lastValues.set(key, result.value);
+      } else if (f === 'put') {
+        this.lastValues.set(key, input as string);
+      } else if (f === 'cas') {
+        this.lastValues.set(key, (input as [string, string])[1]);
+      } else {
+        this.lastValues.set(key, null);
+      }
+      this.stats.ok++;
+      this.push({ process: client.process, type: 'ok', f, key, value });
+    } else {
+      assert(f === 'cas', () => `${f} ${key} failed with ${result.error}`);
+      this.stats.fail++;
+      this.push({ process: client.process, type: 'fail', f, key, value: input, error: result.error });
+    }
+    this.next(client);
+  }
+
+  /**
+   * Times out. A write that may have reached a log is indeterminate (`info`) and the client goes on
+   * as a new process; one that never did, and any read (reads change nothing), definitely did
+   * not take effect (`fail`).
+   */
+  private giveUp(client: Client, operation: Operation, reason: string): void {
+    const { f, key, input } = operation;
+    operation.attempt++;
+    operation.wait = undefined;
+    if (operation.maybeApplied) {
+      this.stats.info++;
+      this.push({ process: client.process, type: 'info', f, key, value: input, error: reason });
+      client.process = this.nextProcess++;
+    } else {
+      this.stats.fail++;
+      this.push({ process: client.process, type: 'fail', f, key, value: input, error: f === 'get' ? reason : 'unavailable' });
+    }
+    this.next(client);
+  }
+
+  private next(client: Client): void {
+    client.operation = undefined;
+    if (this.stopped) return;
+    this.sim.at(this.random.nextInt(0, this.options.thinkTimeMaxMs + 1), () => this.invokeNext(client));
+  }
+}

@@ -1,0 +1,108 @@
+// The register workload: one key ("r") read, written with unique increasing values and
+// compare-and-set, checked as a `cas-register`. The client carries the ops out as get/put/cas on
+// the KV store. No checks beyond linearizability.
+
+import { eachThread, pickWeighted, rate, stateful, untilOk, type Generator } from './generator.js';
+import { requireKey, UnknownOperationError, writeCompletion, type KvCommand, type KvReply } from './kv-command.js';
+import { requireSomeWeight, resolveOptions, type OptionSpec } from './options.js';
+import type { Completion, OpSpec, Workload } from './types.js';
+
+export interface RegisterOptions {
+  /** The one key. Default "r". */
+  key: string;
+  /** Total ops per second over all clients, with randomized gaps; 0: as fast as the clients go. Default 50. */
+  rateOpsPerSecond: number;
+  /** Relative frequencies of read, write and cas. Defaults 1, 1, 1. */
+  readWeight: number;
+  writeWeight: number;
+  casWeight: number;
+  /** A cas's `from` is one of the last this-many values handed out, so some cas succeed. Default 3. */
+  casWindow: number;
+  /** Final reads: each client retries until one succeeds, at most this many times. Default 10. */
+  finalReadAttempts: number;
+}
+
+const options: readonly OptionSpec<RegisterOptions>[] = [
+  { name: 'key', kind: 'string', default: 'r', summary: 'the one key the register lives in' },
+  { name: 'rateOpsPerSecond', kind: 'number', default: 50, min: 0, max: 100_000, summary: 'total ops/s over all clients (0: unlimited)' },
+  { name: 'readWeight', kind: 'number', default: 1, min: 0, max: 1000, summary: 'relative frequency of reads' },
+  { name: 'writeWeight', kind: 'number', default: 1, min: 0, max: 1000, summary: 'relative frequency of writes' },
+  { name: 'casWeight', kind: 'number', default: 1, min: 0, max: 1000, summary: 'relative frequency of compare-and-sets' },
+  { name: 'casWindow', kind: 'integer', default: 3, min: 1, max: 1000, summary: "a cas's from is one of the last N values written" },
+  { name: 'finalReadAttempts', kind: 'integer', default: 10, min: 1, max: 1000, summary: 'attempts per client for the final read' },
+];
+
+function resolve(given: Partial<RegisterOptions> | undefined): RegisterOptions {
+  const o = resolveOptions('register', options, given);
+  requireSomeWeight('register', { readWeight: o.readWeight, writeWeight: o.writeWeight, casWeight: o.casWeight });
+  return o;
+}
+
+/**
+ * The endless stream of register ops: reads; writes of 1, 2, 3 ... (every value written, by a write
+ * or a cas, is new); cas [from, to] with `to` new and `from` one of the last `casWindow` values
+ * handed out (null, the absent value, before the first).
+ */
+export function registerOps(o: RegisterOptions): Generator {
+  const weights = [o.readWeight, o.writeWeight, o.casWeight];
+  return stateful<number>(
+    1,
+    (next, context) => {
+      const kind = pickWeighted(weights, context.random.nextFloat());
+      if (kind === 0) return [{ f: 'read', key: o.key }, next];
+      if (kind === 1) return [{ f: 'write', key: o.key, value: next }, next + 1];
+      const from = next === 1 ? null : context.random.nextInt(Math.max(1, next - o.casWindow), next);
+      return [{ f: 'cas', key: o.key, value: [from, next] }, next + 1];
+    },
+    { name: 'register-ops' },
+  );
+}
+
+/** A register value as the store holds it (decimal text) back to the number written; other text stays text. */
+export function decodeNumber(value: string | null | undefined): number | string | null {
+  if (value === null || value === undefined) return null;
+  return /^-?\d+$/.test(value) ? Number(value) : value;
+}
+
+function encodeValue(value: unknown, op: OpSpec): string {
+  if (typeof value === 'number' || typeof value === 'string') return String(value);
+  throw new UnknownOperationError(`${op.f} needs a number or string value, got ${JSON.stringify(value)}`);
+}
+
+export const registerWorkload: Workload<RegisterOptions> = {
+  name: 'register',
+  summary: 'one key: read, write (unique values) and compare-and-set, checked as a cas-register',
+  model: 'cas-register',
+  options,
+  generator(given) {
+    const o = resolve(given);
+    const ops = registerOps(o);
+    return o.rateOpsPerSecond > 0 ? rate(o.rateOpsPerSecond, ops) : ops;
+  },
+  finalGenerator(given) {
+    const o = resolve(given);
+    return eachThread(untilOk({ f: 'read', key: o.key }, { attemptsMax: o.finalReadAttempts }));
+  },
+  encode(op): KvCommand {
+    const key = requireKey(op);
+    switch (op.f) {
+      case 'read':
+        return { kind: 'get', key };
+      case 'write':
+        return { kind: 'put', key, value: encodeValue(op.value, op) };
+      case 'cas': {
+        if (!Array.isArray(op.value) || op.value.length !== 2) {
+          throw new UnknownOperationError(`cas needs a [from, to] value, got ${JSON.stringify(op.value)}`);
+        }
+        const [from, to] = op.value as unknown[];
+        return { kind: 'cas', key, from: from === null ? null : encodeValue(from, op), to: encodeValue(to, op) };
+      }
+      default:
+        throw new UnknownOperationError(`workload register has no operation "${op.f}" (expected read, write, cas)`);
+    }
+  },
+  decode(op, reply: KvReply): Completion {
+    if (op.f === 'read' && reply.type === 'ok') return { type: 'ok', value: decodeNumber(reply.value) };
+    return writeCompletion(op, reply);
+  },
+};
