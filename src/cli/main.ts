@@ -9,11 +9,15 @@ import { nodeCommand } from './node.js';
 import { clusterCommand } from './cluster.js';
 import { testCommand } from './test.js';
 import { analyzeCommand } from './analyze.js';
+import { serveCommand } from './serve.js';
 
 /** A subcommand: adds itself to the parser; its handler reports the exit code through `setExit`. */
 export interface Command {
   register(parser: Argv, setExit: (code: number) => void): void;
 }
+
+/** A flag or value yargs rejected before any handler ran. */
+class CliUsageFailure extends Error {}
 
 /** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -23,11 +27,17 @@ export async function run(argv: string[]): Promise<number> {
     .scriptName('skepsis')
     .usage('$0 <command> [options]\n\nDoes your replicated store stay linearizable when the network splits and nodes crash?')
     .strict()
+    // A flag given twice keeps the last value (so --node-arg can override a default); array flags still collect.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .demandCommand(1, 'name a command (see --help)')
     .fail((message, error) => {
+      // Errors thrown by a handler pass through; a validation message (unknown flag, bad choice)
+      // must stop yargs before it runs the handler, so it is thrown too.
+      if (error !== undefined && message == null) throw error;
       usageFailure = message ?? error?.message ?? 'bad usage';
+      throw new CliUsageFailure(usageFailure);
     })
     .help()
     .alias('help', 'h')
@@ -38,9 +48,14 @@ export async function run(argv: string[]): Promise<number> {
   clusterCommand.register(parser, (code) => (exitCode = code));
   testCommand.register(parser, (code) => (exitCode = code));
   analyzeCommand.register(parser, (code) => (exitCode = code));
+  serveCommand.register(parser, (code) => (exitCode = code));
   try {
     await parser.parseAsync();
   } catch (error) {
+    if (error instanceof CliUsageFailure) {
+      process.stderr.write(`skepsis: ${error.message}\nRun "skepsis --help" for the commands and their options.\n`);
+      return EXIT_USAGE;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`skepsis: ${error.message}\n`);
       return EXIT_USAGE;

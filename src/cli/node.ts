@@ -39,7 +39,8 @@ export function parseMembers<T>(flag: string, text: string, parse: (value: strin
     const at = item.indexOf('=');
     if (at <= 0) throw new UsageError(`--${flag} must be a list like n1=127.0.0.1:7001,n2=127.0.0.1:7002; "${item}" has no "id="`);
     const id = item.slice(0, at).trim();
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new UsageError(`--${flag}: node id "${id}" may only use letters, digits, "_", "." and "-"`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
+      throw new UsageError(`--${flag}: node id "${id}" may only use letters, digits, "_", "." and "-"`);
     if (members.has(id)) throw new UsageError(`--${flag} names ${id} twice`);
     members.set(id, parse(item.slice(at + 1).trim()));
   }
@@ -63,7 +64,8 @@ export function parseUnsafeBugs(values: string[]): UnsafeBug[] {
 
 async function handle(args: NodeArgs): Promise<number> {
   const peers = parseMembers('peers', args.peers, (value) => parseHostPort('peers', value));
-  if (!peers.has(args.id)) throw new UsageError(`--peers must include this node (--id ${args.id}); it names ${[...peers.keys()].join(', ')}`);
+  if (!peers.has(args.id))
+    throw new UsageError(`--peers must include this node (--id ${args.id}); it names ${[...peers.keys()].join(', ')}`);
   const clientUrls = args.clientUrls
     ? parseMembers('client-urls', args.clientUrls, (value) => {
         if (!/^https?:\/\/[^/]+$/.test(value)) throw new UsageError(`--client-urls: "${value}" must look like http://127.0.0.1:8001`);
@@ -76,7 +78,8 @@ async function handle(args: NodeArgs): Promise<number> {
   if (heartbeatIntervalMs >= electionTimeoutMs) {
     throw new UsageError(`--heartbeat-interval-ms (${heartbeatIntervalMs}) must be below --election-timeout-ms (${electionTimeoutMs})`);
   }
-  if (tickMs > heartbeatIntervalMs) throw new UsageError(`--tick-ms (${tickMs}) must not exceed --heartbeat-interval-ms (${heartbeatIntervalMs})`);
+  if (tickMs > heartbeatIntervalMs)
+    throw new UsageError(`--tick-ms (${tickMs}) must not exceed --heartbeat-interval-ms (${heartbeatIntervalMs})`);
   const options = {
     id: args.id,
     dataDir: args.dataDir,
@@ -101,7 +104,9 @@ async function handle(args: NodeArgs): Promise<number> {
     write(`skepsis node ${args.id}: cannot start: ${(error as Error).message}`);
     return 1;
   }
-  process.stdout.write(`${JSON.stringify({ event: 'ready', id: args.id, peerPort: running.peerPort, clientPort: running.clientPort, pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', id: args.id, peerPort: running.peerPort, clientPort: running.clientPort, pid: process.pid })}\n`,
+  );
   const onSignal = (signal: string) => {
     write(`${new Date().toISOString()} ${args.id} ${signal}: stopping`);
     void running.stop();
@@ -131,7 +136,11 @@ export const nodeCommand: Command = {
           .option('election-timeout-ms', { type: 'number', default: 200, describe: 'election timeout (randomized up to twice this)' })
           .option('heartbeat-interval-ms', { type: 'number', default: 40, describe: 'leader heartbeat period' })
           .option('snapshot-entries', { type: 'number', default: 10_000, describe: 'snapshot and compact after this many applied entries' })
-          .option('request-timeout-ms', { type: 'number', default: 3000, describe: 'answer 504 timeout after this long without an outcome' })
+          .option('request-timeout-ms', {
+            type: 'number',
+            default: 3000,
+            describe: 'answer 504 timeout after this long without an outcome',
+          })
           .option('fsync', { type: 'boolean', default: true, describe: 'fsync the WAL before acknowledging (--no-fsync to skip)' })
           .option('seed', { type: 'number', describe: 'seed for election timeouts (default: random, logged)' })
           .option('unsafe-bug', {

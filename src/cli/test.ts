@@ -78,7 +78,8 @@ export function buildTestConfig(args: TestArgs) {
     if (error instanceof WorkloadOptionsError) throw new UsageError(`--workload-opt: ${error.message}`);
     throw error;
   }
-  const name = args.name ?? `${args.workload}-${nemesis.replace(/[^A-Za-z0-9_-]+/g, '_')}${unsafeBugs.length ? `-bug-${unsafeBugs.join('_')}` : ''}`;
+  const name =
+    args.name ?? `${args.workload}-${nemesis.replace(/[^A-Za-z0-9_-]+/g, '_')}${unsafeBugs.length ? `-bug-${unsafeBugs.join('_')}` : ''}`;
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new UsageError(`--name may only use letters, digits, "_", "." and "-", got "${name}"`);
   const command = [
     'npx skepsis test',
@@ -122,7 +123,9 @@ async function handle(args: TestArgs): Promise<number> {
   const onSignal = () => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('skepsis test: interrupted; healing, stopping the nodes and checking what was recorded (Ctrl-C again to kill everything now)\n');
+      process.stderr.write(
+        'skepsis test: interrupted; healing, stopping the nodes and checking what was recorded (Ctrl-C again to kill everything now)\n',
+      );
       controller.abort();
     } else {
       killAllNodes();
@@ -168,19 +171,50 @@ export const testCommand: Command = {
         command
           .option('nodes', { type: 'number', default: 5, describe: 'cluster size (1-15)' })
           .option('workload', { type: 'string', choices: [...WORKLOAD_NAMES], default: 'register', describe: 'what the clients do' })
-          .option('workload-opt', { type: 'string', array: true, default: [], describe: 'workload option name=value (repeatable), e.g. rate-ops-per-second=100' })
-          .option('nemesis', { type: 'string', default: 'partition,kill', describe: `faults, comma-separated: ${describeAllowedNemeses()}` })
+          .option('workload-opt', {
+            type: 'string',
+            array: true,
+            default: [],
+            describe: 'workload option name=value (repeatable), e.g. rate-ops-per-second=100',
+          })
+          .option('nemesis', {
+            type: 'string',
+            default: 'partition,kill',
+            describe: `faults, comma-separated: ${describeAllowedNemeses()}`,
+          })
           .option('nemesis-interval', { type: 'number', default: 10, describe: 'seconds between fault starts and stops (jittered)' })
           .option('time-limit', { type: 'number', default: 60, describe: 'seconds of workload before the final heal' })
           .option('concurrency', { type: 'number', describe: 'client threads (default: 2 per node)' })
           .option('seed', { type: 'number', describe: 'seed for the schedule and client choices (default: random, printed)' })
           .option('store', { type: 'string', default: 'store', describe: 'root folder for runs (<store>/<name>/<time>/)' })
           .option('name', { type: 'string', describe: 'test name (default: workload-nemesis)' })
-          .option('unsafe-bug', { type: 'string', array: true, default: [], describe: 'UNSAFE: run nodes with a known bug class, to see the harness catch it' })
-          .option('node-arg', { type: 'string', array: true, default: [], describe: 'extra flag passed to every node (repeatable), e.g. --node-arg=--election-timeout-ms=300' })
-          .option('proxy', { type: 'boolean', default: true, describe: 'route links through proxies (--no-proxy: direct, no network faults)' })
-          .option('op-timeout-ms', { type: 'number', default: 5000, describe: 'an operation without an answer after this long is recorded info' })
-          .option('check-timeout', { type: 'number', default: 120, describe: 'seconds the linearizability check may take before answering unknown' })
+          .option('unsafe-bug', {
+            type: 'string',
+            array: true,
+            default: [],
+            describe: 'UNSAFE: run nodes with a known bug class, to see the harness catch it',
+          })
+          .option('node-arg', {
+            type: 'string',
+            array: true,
+            default: [],
+            describe: 'extra flag passed to every node (repeatable), e.g. --node-arg=--election-timeout-ms=300',
+          })
+          .option('proxy', {
+            type: 'boolean',
+            default: true,
+            describe: 'route links through proxies (--no-proxy: direct, no network faults)',
+          })
+          .option('op-timeout-ms', {
+            type: 'number',
+            default: 5000,
+            describe: 'an operation without an answer after this long is recorded info',
+          })
+          .option('check-timeout', {
+            type: 'number',
+            default: 120,
+            describe: 'seconds the linearizability check may take before answering unknown',
+          })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines on stderr' }),
       async (args) => setExit(await handle(args as unknown as TestArgs)),
     );

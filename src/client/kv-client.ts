@@ -175,7 +175,11 @@ export class KvClient {
         continue;
       }
       // 400, 404 (route), 405, 413: the node refused the request itself.
-      return { type: 'fail', error: code || `http_${reply.status}`, detail: typeof reply.body.detail === 'string' ? reply.body.detail : undefined };
+      return {
+        type: 'fail',
+        error: code || `http_${reply.status}`,
+        detail: typeof reply.body.detail === 'string' ? reply.body.detail : undefined,
+      };
     }
     if (signal?.aborted) return { type: 'info', error: 'aborted' };
     if (maybeApplied || !request.write) return { type: 'info', error: lastError === 'unavailable' ? 'timeout' : lastError };
@@ -251,10 +255,13 @@ export class KvClient {
           response.on('error', () => finish(new AttemptError('connection_broken', true)));
         },
       );
-      const timer = setTimeout(() => {
-        req.destroy();
-        finish(new AttemptError('timeout', sent));
-      }, Math.max(1, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          req.destroy();
+          finish(new AttemptError('timeout', sent));
+        },
+        Math.max(1, timeoutMs),
+      );
       const onAbort = () => {
         req.destroy();
         finish(new AttemptError('aborted', sent));

@@ -42,7 +42,9 @@ function readConfig(dir: string): TestConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new RunFolderError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); is ${dir} a run folder?`);
+    throw new RunFolderError(
+      `${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); is ${dir} a run folder?`,
+    );
   }
   try {
     return JSON.parse(text) as TestConfig;
@@ -133,7 +135,11 @@ export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promi
       timeoutMs: extras.checkTimeoutMs ?? config.checkTimeoutMs,
       onProgress: (p) => progress(`  checking: ${p.partsDone}/${p.parts} parts, ${(p.elapsedMs / 1000).toFixed(1)} s`),
     });
-    linearizability = { ...resultJson(parsed.history, result, model), valid: result.valid, elapsedMs: result.elapsedMs } as TestResults['linearizability'];
+    linearizability = {
+      ...resultJson(parsed.history, result, model),
+      valid: result.valid,
+      elapsedMs: result.elapsedMs,
+    } as TestResults['linearizability'];
     verdicts.push(result.valid);
     const verdictLine =
       result.valid === true
@@ -143,7 +149,8 @@ export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promi
           : `unknown (${workload.model}): the check ran out of budget; undecided: ${result.undecided.slice(0, 5).join(', ')}`;
     summary.push(verdictLine);
     text = formatResultText(parsed.history, result, model);
-    if (result.valid === false) checkerHtml = renderHtml({ history: parsed.history, result, model, title: `${config.name}: counterexample` });
+    if (result.valid === false)
+      checkerHtml = renderHtml({ history: parsed.history, result, model, title: `${config.name}: counterexample` });
   }
   let workloadCheck: TestResults['workloadCheck'] = null;
   if (workload.check) {

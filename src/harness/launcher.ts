@@ -100,7 +100,11 @@ export function killAllNodes(): void {
 
 export function logExcerpt(logFile: string, lines = 30): string {
   try {
-    return readFileSync(logFile, 'utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return readFileSync(logFile, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return '(no log)';
   }
@@ -162,7 +166,10 @@ export class NodeProcess {
     const lines = createInterface({ input: child.stdout! });
     try {
       this.ready = await new Promise<ReadyLine>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new NodeStartError(this.id, `no ready line within ${timeoutMs} ms`, logExcerpt(this.spec.logFile))), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new NodeStartError(this.id, `no ready line within ${timeoutMs} ms`, logExcerpt(this.spec.logFile))),
+          timeoutMs,
+        );
         lines.on('line', (line) => {
           try {
             const parsed = JSON.parse(line) as ReadyLine;

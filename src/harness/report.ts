@@ -168,7 +168,7 @@ export function renderReport(input: ReportInput): string {
     renderConfig(config),
     renderStats(results, latency),
     '</div>',
-    renderCharts(ops, frame, events),
+    renderCharts(ops, frame, events, latency),
     renderFaultTable(frame),
     renderCheckerView(input.checkerHtml, results),
     renderFiles(config, results, ops),
@@ -358,6 +358,8 @@ function describeFault(value: unknown): string {
 
 interface LatencyRow {
   f: string;
+  /** The 0.2% quantile: where the latency axis starts when there are too many ops to plot each. */
+  lowMs: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -378,6 +380,7 @@ function latencyStats(ops: Ops): LatencyRow[] {
     const sorted = latencies[index].sort();
     return {
       f,
+      lowMs: quantile(sorted, 0.002),
       p50Ms: quantile(sorted, 0.5),
       p99Ms: quantile(sorted, 0.99),
       maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
@@ -444,7 +447,7 @@ function renderChecks(results: TestResults): string {
   if (results.workloadCheck) rows.push(checkRow('workload', results.workloadCheck.valid, String(results.workloadCheck.summary)));
   const checkMs = typeof results.checkElapsedMs === 'number' ? `all checks took ${formatMs(results.checkElapsedMs)}` : '';
   const runMs = typeof results.elapsedMs === 'number' ? `the run took ${formatMs(results.elapsedMs)}` : '';
-  return `<table class="checks">${rows.join('')}</table><p class="dim">${[runMs, checkMs].filter(Boolean).join('; ')}</p>`;
+  return `<div class="checks"><table>${rows.join('')}</table><p class="dim">${[runMs, checkMs].filter(Boolean).join('; ')}</p></div>`;
 }
 
 function checkRow(name: string, valid: unknown, detail: string): string {
@@ -565,14 +568,14 @@ function renderFiles(config: TestConfig, results: TestResults, ops: Ops): string
 // ---------------------------------------------------------------------------------------------
 // The charts
 
-function renderCharts(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): string {
+function renderCharts(ops: Ops, frame: TimeFrame, events: HistoryEvent[], latency: LatencyRow[]): string {
   return [
     '<section class="charts">',
     `<h2>Operations per process <span class="dim">${ops.count} ops, ${ops.processes.length} processes</span></h2>`,
     renderTimeline(ops, frame, events),
     LEGEND_OUTCOMES,
     '<h2>Latency</h2>',
-    renderLatency(ops, frame, events),
+    renderLatency(ops, frame, events, latency),
     '<h2>Throughput</h2>',
     renderThroughput(ops, frame),
     '</section>',
@@ -735,7 +738,9 @@ function timelineBars(ops: Ops, frame: TimeFrame, events: HistoryEvent[], rowOf:
     const end = Number.isNaN(ops.done[i]) ? x : xOf(frame, ops.done[i]);
     const width = Math.max(2, end - x);
     if (status === INFO && right - (x + width) > 0.5) {
-      tails.push(`<rect x="${n(x + width)}" y="${n(y)}" width="${n(right - x - width)}" height="${BAR_PX}" fill="url(#info-tail)"/>`);
+      tails.push(
+        `<rect x="${n(x + width)}" y="${n(y + 3)}" width="${n(right - x - width)}" height="${BAR_PX - 6}" fill="url(#info-tail)"/>`,
+      );
     }
     const call = events[ops.callEvent[i]];
     const completion = ops.doneEvent[i] >= 0 ? events[ops.doneEvent[i]] : undefined;
@@ -865,7 +870,7 @@ function buckets(ops: Ops, frame: TimeFrame): Buckets {
   return { count: Math.max(1, Math.ceil(frame.spanNs / widthNs)), widthNs };
 }
 
-function renderLatency(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): string {
+function renderLatency(ops: Ops, frame: TimeFrame, events: HistoryEvent[], latency: LatencyRow[]): string {
   let completed = 0;
   let lowMs = Infinity;
   let highMs = 0;
@@ -877,12 +882,16 @@ function renderLatency(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): stri
     if (ms > highMs) highMs = ms;
   }
   if (completed === 0) return '<p class="dim">No operation completed.</p>';
+  // Lines, not points: the axis starts at a low quantile (the line values never go below it).
+  if (completed > REPORT_LIMITS.scatterPointsMax)
+    lowMs = Math.max(1e-3, Math.min(...latency.filter((row) => row.completed > 0).map((row) => row.lowMs)));
   const plotPx = 240;
   const top = faultBandPx(frame);
   let lowDecade = Math.floor(Math.log10(lowMs));
   let highDecade = Math.ceil(Math.log10(highMs));
   if (highDecade <= lowDecade) highDecade = lowDecade + 1;
-  if (highDecade - lowDecade > 7) lowDecade = highDecade - 7;
+  // Five decades at most: a few near-zero latencies must not squash the rest.
+  if (highDecade - lowDecade > 5) lowDecade = highDecade - 5;
   const yOf = (ms: number) => {
     const v = Math.min(highDecade, Math.max(lowDecade, Math.log10(Math.max(ms, 1e-6))));
     return top + plotPx - ((v - lowDecade) / (highDecade - lowDecade)) * plotPx;
@@ -1095,14 +1104,14 @@ function formatCount(value: number): string {
 // Page furniture
 
 const SVG_DEFS = `<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>
-<linearGradient id="info-tail" x1="0" x2="1" y1="0" y2="0"><stop offset="0" stop-color="#f0a030" stop-opacity="0.45"/><stop offset="1" stop-color="#f0a030" stop-opacity="0.04"/></linearGradient>
+<linearGradient id="info-tail" x1="0" x2="1" y1="0" y2="0"><stop offset="0" stop-color="#f0a030" stop-opacity="0.5"/><stop offset="1" stop-color="#f0a030" stop-opacity="0.05"/></linearGradient>
 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ececec"/><rect width="3" height="6" fill="#cfcfcf"/></pattern>
 </defs></svg>`;
 
 const LEGEND_OUTCOMES = `<div class="legend">
 <span><svg width="30" height="12"><rect x="1" y="1" width="28" height="10" rx="2" class="ok"/></svg>ok</span>
 <span><svg width="30" height="12"><rect x="1" y="1" width="28" height="10" rx="2" class="fail"/></svg>fail (no effect)</span>
-<span><svg width="46" height="12"><rect x="1" y="1" width="16" height="10" rx="2" class="info"/><rect x="17" y="1" width="28" height="10" fill="url(#info-tail)"/></svg>info: indeterminate, may take effect until the end</span>
+<span><svg width="46" height="12"><rect x="1" y="1" width="16" height="10" rx="2" class="info"/><rect x="17" y="4" width="28" height="4" fill="url(#info-tail)"/></svg>info: indeterminate, may take effect until the end</span>
 <span><svg width="30" height="12"><rect x="1" y="0" width="28" height="12" fill="rgba(198,40,40,0.12)" stroke="rgba(198,40,40,0.5)"/></svg>fault window (labelled above each chart)</span>
 <span class="dim">hover a bar for the operation</span>
 </div>`;
@@ -1122,9 +1131,10 @@ h2 .dim { font-weight: 400; font-size: 13px; margin-left: 6px; }
 .dim { color: #777; }
 .note { background: #fff8e1; border-left: 3px solid #f0a030; padding: 6px 10px; }
 ul.summary { margin: 12px 24px 4px; padding-left: 18px; font-size: 15px; }
-table.checks { border-collapse: collapse; margin: 8px 0 0; }
-table.checks th { text-align: left; padding: 2px 12px 2px 0; font-weight: 600; }
-table.checks td { padding: 2px 12px 2px 0; }
+.checks table { border-collapse: collapse; margin: 8px 0 0; }
+.checks th { text-align: left; padding: 2px 12px 2px 0; font-weight: 600; }
+.checks td { padding: 2px 12px 2px 0; }
+.checks p { margin: 4px 0 12px; }
 .verdict-word { font-weight: 700; } .verdict-word.ok { color: #1a7f37; } .verdict-word.bad { color: #c62828; } .verdict-word.unknown { color: #a86400; }
 .problems { background: #fdecea; border-left: 3px solid #c62828; padding: 2px 12px 6px; margin-top: 10px; }
 .problems h2 { margin-top: 8px; color: #c62828; }

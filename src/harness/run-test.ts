@@ -6,10 +6,9 @@ import { execaSync } from 'execa';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createNemesis } from '../../nemesis/nemesis.js';
-import { createNet, type NetLink } from '../../nemesis/net.js';
-import { Proxy } from '../../nemesis/proxy.js';
+import { createNet } from '../../nemesis/net.js';
 import { runSchedule, type ScheduleResult } from '../../nemesis/schedule.js';
-import { CLIENT, type FaultRecord, type Net } from '../../nemesis/types.js';
+import type { FaultRecord, Net } from '../../nemesis/types.js';
 import { getWorkload } from '../../workloads/index.js';
 import { kvStoreClient } from '../../workloads/kv-command.js';
 import type { Workload } from '../../workloads/types.js';
@@ -19,6 +18,7 @@ import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
 import { createClusterDb } from './db.js';
 import { freePorts, NodeStartError } from './launcher.js';
 import { prepareLocalCluster, startAll, type LocalCluster } from './local-cluster.js';
+import { startLinkProxies } from './proxies.js';
 import { Recorder } from './recorder.js';
 import type { TestConfig } from './results.js';
 import { runWorkload, type RunProgress } from './runner.js';
@@ -65,32 +65,6 @@ function timestampName(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 17) + `-${String(date.getMilliseconds()).padStart(3, '0')}`;
 }
 
-/** Builds the proxies: one per directed peer link, one per client->node link. */
-async function startProxies(ids: string[], peerPorts: Map<string, number>, clientPorts: Map<string, number>, random: Random) {
-  const peerProxies = new Map<string, Proxy>();
-  const clientProxies = new Map<string, Proxy>();
-  const all: Proxy[] = [];
-  try {
-    for (const from of ids) {
-      for (const to of ids) {
-        if (from === to) continue;
-        const proxy = new Proxy({ name: `${from}->${to}`, targetHost: '127.0.0.1', targetPort: peerPorts.get(to)!, mode: 'frames', random: random.fork() });
-        all.push(proxy);
-        await proxy.start();
-        peerProxies.set(`${from}->${to}`, proxy);
-      }
-      const proxy = new Proxy({ name: `client->${from}`, targetHost: '127.0.0.1', targetPort: clientPorts.get(from)!, mode: 'stream', random: random.fork() });
-      all.push(proxy);
-      await proxy.start();
-      clientProxies.set(from, proxy);
-    }
-  } catch (error) {
-    await Promise.all(all.map((proxy) => proxy.close()));
-    throw error;
-  }
-  return { peerProxies, clientProxies, all };
-}
-
 async function waitForLeader(cluster: LocalCluster, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
   const db = createClusterDb(cluster);
   const deadline = Date.now() + timeoutMs;
@@ -105,7 +79,12 @@ async function waitForLeader(cluster: LocalCluster, timeoutMs: number, signal?: 
 export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> {
   const progress = options.progress ?? (() => {});
   const started = new Date();
-  const config: TestConfig = { ...options.config, gitCommit: gitCommit(), startedAt: started.toISOString(), skepsisVersion: packageVersion() };
+  const config: TestConfig = {
+    ...options.config,
+    gitCommit: gitCommit(),
+    startedAt: started.toISOString(),
+    skepsisVersion: packageVersion(),
+  };
   const workload: Workload<any> = getWorkload(config.workload);
   const testDir = join(resolve(options.store), config.name);
   const dir = join(testDir, timestampName(started));
@@ -120,13 +99,13 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const ports = await freePorts(config.nodes * 2);
   const peerPorts = new Map(ids.map((id, i) => [id, ports[i]]));
   const clientPorts = new Map(ids.map((id, i) => [id, ports[config.nodes + i]]));
-  const proxies = config.proxies ? await startProxies(ids, peerPorts, clientPorts, random.fork()) : undefined;
+  const proxies = config.proxies ? await startLinkProxies(ids, peerPorts, clientPorts, random.fork()) : undefined;
   const cluster = await prepareLocalCluster({
     nodes: config.nodes,
     dir: join(dir, 'nodes'),
     peerPorts,
     clientPorts,
-    advertisedPeerPort: proxies ? (from, to) => proxies.peerProxies.get(`${from}->${to}`)!.port : undefined,
+    advertisedPeerPort: proxies?.peerPort,
     extraArgs: [...config.unsafeBugs.flatMap((bug) => ['--unsafe-bug', bug]), '--seed', String(config.seed), ...config.nodeArgs],
   });
   const recorder = new Recorder({ path: join(dir, 'history.jsonl') });
@@ -134,7 +113,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   let interrupted = false;
   const closeAll = async () => {
     await cluster.stop().catch(() => cluster.kill());
-    await Promise.all((proxies?.all ?? []).map((proxy) => proxy.close()));
+    await proxies?.close();
   };
   const started_ = performance.now();
   const abort = new AbortController();
@@ -150,7 +129,9 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     const leader = await waitForLeader(cluster, 30_000, options.signal);
     if (leader === undefined && !options.signal?.aborted) problems.push('no leader was elected within 30 s of starting');
 
-    const clientUrls = new Map(ids.map((id) => [id, proxies ? `http://127.0.0.1:${proxies.clientProxies.get(id)!.port}` : cluster.clientUrls.get(id)!]));
+    const clientUrls = new Map(
+      ids.map((id) => [id, proxies ? `http://127.0.0.1:${proxies.clientProxies.get(id)!.port}` : cluster.clientUrls.get(id)!]),
+    );
     const clientFactory = (processId: number) =>
       kvStoreClient(
         workload,
@@ -163,15 +144,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
           deadlineMs: Math.max(1, config.opTimeoutMs - 250),
         }),
       );
-    const net: Net = proxies
-      ? createNet([
-          ...[...proxies.peerProxies].map(([key, proxy]): NetLink => {
-            const [from, to] = key.split('->');
-            return { from, to, proxy };
-          }),
-          ...[...proxies.clientProxies].map(([id, proxy]): NetLink => ({ from: CLIENT, to: id, proxy })),
-        ])
-      : createNet([]);
+    const net: Net = proxies ? proxies.net : createNet([]);
     const db = createClusterDb(cluster, (line) => progress(`  db: ${line}`));
     const onOuterAbort = () => {
       interrupted = true;

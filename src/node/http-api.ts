@@ -73,11 +73,15 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     }
     const kv = result as KvResult;
     if (kv.ok) {
-      if (isRead) return kv.value === null || kv.value === undefined ? send(response, 404, { error: 'not_found' }) : send(response, 200, { value: kv.value });
+      if (isRead)
+        return kv.value === null || kv.value === undefined
+          ? send(response, 404, { error: 'not_found' })
+          : send(response, 200, { value: kv.value });
       return send(response, 200, { ok: true });
     }
     if (kv.error === 'cas_mismatch') return send(response, 409, { error: 'cas_mismatch', value: kv.value });
-    if (kv.error === 'value_too_large') return send(response, 413, { error: 'value_too_large', detail: 'the value would pass the 1 MiB limit' });
+    if (kv.error === 'value_too_large')
+      return send(response, 413, { error: 'value_too_large', detail: 'the value would pass the 1 MiB limit' });
     return send(response, 409, { error: kv.error });
   }
 
@@ -162,7 +166,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       const base = { op: 'cas', key, from: requireField(body, 'from'), to: requireField(body, 'to') };
       return answer(response, await node.propose(command(base, body)), false);
     }
-    throw new BadRequest(`no route for ${method} ${path}; see the README's client API`, method === 'GET' || method === 'PUT' || method === 'POST' || method === 'DELETE' ? 405 : 404);
+    throw new BadRequest(
+      `no route for ${method} ${path}; see the README's client API`,
+      method === 'GET' || method === 'PUT' || method === 'POST' || method === 'DELETE' ? 405 : 404,
+    );
   }
 
   const server = createServer({ keepAlive: true, requestTimeout: 30_000, headersTimeout: 10_000 }, (request, response) => {

@@ -8,7 +8,7 @@
 import { encodeCommand, decodeCommand, KvStateMachine, type KvCommand, type KvResult } from '../kv/index.js';
 import type { Message } from '../raft/message.js';
 import { Raft, type ProposeResult, type RaftStatus } from '../raft/raft.js';
-import type { RaftOptions } from '../raft/options.js';
+import { UNSAFE_BUGS as CORE_BUGS, type RaftOptions, type UnsafeBug as CoreBug } from '../raft/options.js';
 import { Random } from '../raft/random.js';
 import type { Ready } from '../raft/ready.js';
 import type { Storage } from '../raft/storage.js';
@@ -136,7 +136,7 @@ export class KvNode {
     this.snapshotIndex = snapshot.metadata.index;
     this.applied = snapshot.metadata.index;
     this.stateMachine = snapshot.metadata.index > 0 ? KvStateMachine.restore(snapshot.data) : new KvStateMachine();
-    const coreBugs = [...this.bugs].filter((bug) => bug === 'commit-prior-term' || bug === 'vote-twice');
+    const coreBugs = [...this.bugs].filter((bug): bug is CoreBug => (CORE_BUGS as readonly string[]).includes(bug));
     this.raft = new Raft({
       ...options.raft,
       // The stale-read bug class is a leader that goes on believing it leads: no CheckQuorum step-down.
@@ -147,7 +147,7 @@ export class KvNode {
       electionTimeoutTicks: Math.max(2, Math.round(electionTimeoutMs / tickMs)),
       heartbeatIntervalTicks: Math.max(1, Math.round(heartbeatIntervalMs / tickMs)),
       appliedIndex: snapshot.metadata.index,
-      ...(coreBugs.length > 0 ? ({ unsafeBugs: coreBugs } as object) : {}),
+      unsafeBugs: coreBugs,
     });
   }
 
@@ -304,7 +304,7 @@ export class KvNode {
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     // 4. Reads confirmed by a quorum wait for applied >= their index.
     for (const state of ready.readStates) this.onReadConfirmed(state.index, state.context);
-    for (const context of (ready as { droppedReads?: string[] }).droppedReads ?? []) this.onReadDropped(context);
+    for (const context of ready.droppedReads) this.onReadDropped(context);
     this.serveConfirmedReads();
     this.raft.advance(ready);
     this.startReadRound();
@@ -408,7 +408,8 @@ export class KvNode {
     this.failAllReads(this.notLeader());
     // A proposed write may still commit under the next leader: indefinite, the client retries
     // with the same session so the state machine's de-duplication decides.
-    for (const [index, pending] of this.pendingWrites) this.settleWrite(index, pending, nodeError('leadership_lost', true, this.leaderHint()));
+    for (const [index, pending] of this.pendingWrites)
+      this.settleWrite(index, pending, nodeError('leadership_lost', true, this.leaderHint()));
   }
 
   private failAll(answer: NodeError): void {

@@ -102,9 +102,17 @@ export async function startNodeProcess(options: NodeProcessOptions, write: (line
   );
   try {
     const { port: peerPort } = await transport.start();
-    api = await startHttpApi({ node, host: options.clientListen.host, port: options.clientListen.port, clientUrls: options.clientUrls, log });
+    api = await startHttpApi({
+      node,
+      host: options.clientListen.host,
+      port: options.clientListen.port,
+      clientUrls: options.clientUrls,
+      log,
+    });
     node.start();
-    log(`serving: peers on ${options.peerListen.host}:${peerPort}, clients on http://${options.clientListen.host}:${api.port}, seed ${seed}`);
+    log(
+      `serving: peers on ${options.peerListen.host}:${peerPort}, clients on http://${options.clientListen.host}:${api.port}, seed ${seed}`,
+    );
     return { node, peerPort, clientPort: api.port, stopped, stop: () => stop() };
   } catch (error) {
     await stop(error as Error);

@@ -124,7 +124,7 @@ function figure8(sim: Simulator, rounds: number, progress: { roundsRun: number; 
         sim.network.disconnect(b);
       }
     };
-    sim.network.partition([[a, b, ...majority]]);
+    sim.network.heal();
     sim.network.disconnect(isolated);
     sim.runUntil(() => cut, 10_000);
     onLeader = undefined;

@@ -46,7 +46,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-async function load(target: Target, kind: 'put' | 'get', concurrency: number): Promise<{ opsPerSec: number; p50: number; p99: number; errors: number }> {
+async function load(
+  target: Target,
+  kind: 'put' | 'get',
+  concurrency: number,
+): Promise<{ opsPerSec: number; p50: number; p99: number; errors: number }> {
   const workers = Array.from({ length: concurrency }, () => target.worker());
   const latencies: number[] = [];
   let errors = 0;
@@ -109,7 +113,13 @@ async function skepsisTarget(dir: string): Promise<Target> {
     name: 'skepsis',
     worker() {
       // Short attempts so failover is measured, not the client's patience.
-      const client = new KvClient({ nodes: cluster.clientUrls, attemptTimeoutMs: 300, deadlineMs: 2000, retryDelayMinMs: 5, retryDelayMaxMs: 20 });
+      const client = new KvClient({
+        nodes: cluster.clientUrls,
+        attemptTimeoutMs: 300,
+        deadlineMs: 2000,
+        retryDelayMinMs: 5,
+        retryDelayMaxMs: 20,
+      });
       return {
         put: async (key, value) => (await client.put(key, value)).type === 'ok',
         get: async (key) => (await client.get(key)).type === 'ok',
@@ -254,7 +264,9 @@ async function measure(target: Target): Promise<Figures> {
     for (const concurrency of concurrencies) {
       const row = await load(target, kind, concurrency);
       rows.set(`${kind} c=${concurrency}`, row);
-      process.stderr.write(`${target.name} ${kind} c=${concurrency}: ${row.opsPerSec.toFixed(0)} ops/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms\n`);
+      process.stderr.write(
+        `${target.name} ${kind} c=${concurrency}: ${row.opsPerSec.toFixed(0)} ops/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms\n`,
+      );
     }
   }
   const rssAfterMb = target.pids().map(rssMb);
@@ -289,7 +301,10 @@ async function main(): Promise<void> {
       const row = results.get(name)!.rows.get(key)!;
       return `${row.opsPerSec.toFixed(0).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}`.padEnd(32);
     });
-    const ratio = names.length > 1 ? `${(results.get(names[0])!.rows.get(key)!.opsPerSec / results.get(names[1])!.rows.get(key)!.opsPerSec).toFixed(2)}x` : '';
+    const ratio =
+      names.length > 1
+        ? `${(results.get(names[0])!.rows.get(key)!.opsPerSec / results.get(names[1])!.rows.get(key)!.opsPerSec).toFixed(2)}x`
+        : '';
     console.log([key.padEnd(12), ...cells, ratio].join(' '));
   }
   for (const name of names) {

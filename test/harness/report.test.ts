@@ -403,6 +403,19 @@ describe('renderReport', () => {
     expect(open).toContain('end (final heal)');
   });
 
+  it('renders a run that recorded nothing', () => {
+    const html = renderReport({
+      config: config(),
+      results: { ...emptyResults(), valid: 'unknown', interrupted: true, problems: ['n3 refused to restart'] },
+      events: [],
+    });
+    expect(html).toContain('<div class="verdict">unknown</div>');
+    expect(html).toContain('No client operation was recorded.');
+    expect(html).toContain('The run was interrupted');
+    expect(html).toContain('<li>n3 refused to restart</li>');
+    expect(html).toContain('No fault was injected.');
+  });
+
   it('puts processes that never overlap on shared rows when there are many', () => {
     const events: HistoryEvent[] = [];
     // 300 processes, each one op, 3 at a time.
@@ -427,13 +440,14 @@ describe('renderReport', () => {
     const events: HistoryEvent[] = [];
     const ops = 500_000;
     const processes = 20;
+    /** Mean time per op of one process, so that the run lasts about 600 s. */
     const stepNs = (600 * 1e9) / (ops / processes);
     const clock = new Array<number>(processes).fill(0);
     const value = 'v'.repeat(40);
     for (let k = 0; k < ops; k++) {
       const p = k % processes;
-      const call = Math.round(clock[p] + random() * stepNs * 0.2);
-      const done = Math.round(call + random() * stepNs * 0.7);
+      const call = Math.round(clock[p] + random() * stepNs * 0.6);
+      const done = Math.round(call + random() * stepNs * 1.4);
       clock[p] = done + 1;
       const r = random();
       const type: EventType = r < 0.9 ? 'ok' : r < 0.97 ? 'fail' : 'info';

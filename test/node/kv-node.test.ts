@@ -12,7 +12,12 @@ afterEach(async () => {
 });
 
 async function post(url: string, body: unknown, method = 'POST'): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
+  const response = await fetch(url, {
+    method,
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(5000),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -60,7 +65,9 @@ describe('kv node (real processes)', () => {
     expect(route.status).toBe(404);
     const method = await fetch(`${url}/kv/k/append`, { method: 'GET' });
     expect(method.status).toBe(405);
-    const huge = await fetch(`${url}/kv/k`, { method: 'PUT', body: JSON.stringify({ value: 'x'.repeat(3 * 1024 * 1024) }) }).catch(() => undefined);
+    const huge = await fetch(`${url}/kv/k`, { method: 'PUT', body: JSON.stringify({ value: 'x'.repeat(3 * 1024 * 1024) }) }).catch(
+      () => undefined,
+    );
     if (huge !== undefined) expect(huge.status).toBe(413);
     const ok = await post(`${url}/kv/k`, { value: 'still here' }, 'PUT');
     expect(ok.status).toBe(200);
@@ -116,7 +123,9 @@ describe('kv node (real processes)', () => {
       expect(final.type).toBe('ok');
       const tokens = ((final as { value: string | null }).value ?? '').trim().split(' ').filter(Boolean);
       expect(new Set(tokens).size).toBe(tokens.length);
-      const acknowledged = recorder.events.filter((e) => e.type === 'ok' && e.f === 'append' && e.key === `k${k}`).map((e) => String(e.value).trim());
+      const acknowledged = recorder.events
+        .filter((e) => e.type === 'ok' && e.f === 'append' && e.key === `k${k}`)
+        .map((e) => String(e.value).trim());
       for (const token of acknowledged) expect(tokens).toContain(token);
     }
   });

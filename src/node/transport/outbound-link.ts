@@ -87,14 +87,18 @@ export class OutboundLink {
     return this.failures;
   }
 
-  /** Queues one encoded frame; returns false (and counts it) when it is dropped. */
+  /**
+   * Queues one encoded frame; returns false (and counts it) when it is dropped because the buffer
+   * would exceed queueBytesMax. An empty buffer takes any one frame, so no message is too big to send.
+   */
   enqueue(frame: Buffer): boolean {
     const o = this.options;
     if (this.linkState === 'closed') {
       o.counters.dropped++;
       return false;
     }
-    if (this.bufferedBytes() + frame.length > o.queueBytesMax) {
+    const buffered = this.bufferedBytes();
+    if (buffered > 0 && buffered + frame.length > o.queueBytesMax) {
       o.counters.dropped++;
       if (this.droppedInStreak++ === 0) {
         o.log(

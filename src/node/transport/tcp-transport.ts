@@ -41,7 +41,7 @@ export interface TcpTransportOptions {
   /** Largest frame payload sent or accepted, in bytes. Default 64 MiB. */
   frameBytesMax?: number;
   /** Per-peer bound on bytes waiting to be sent (while disconnected or slow). Beyond it, messages are
-   * dropped (Raft tolerates loss) and counted. Default 32 MiB. */
+   * dropped (Raft tolerates loss) and counted; an empty buffer takes any one message. Default 32 MiB. */
   queueBytesMax?: number;
   /** Redial backoff: exponential in consecutive failures, with jitter, within [min, max]. Defaults 20 and 1000. */
   reconnectDelayMinMs?: number;
