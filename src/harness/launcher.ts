@@ -142,7 +142,9 @@ export class NodeProcess {
   /** Spawns the node and waits for its ready line; on failure the process is gone and the error has its log. */
   async start(): Promise<ReadyLine> {
     if (this.child) throw new Error(`node ${this.id} is already running`);
-    const child: ResultPromise = execa(process.execPath, [skepsisBin(), 'node', ...this.spec.args], {
+    // SKEPSIS_NODE_FLAGS passes Node.js flags to every node process (e.g. --cpu-prof for profiling).
+    const nodeFlags = (process.env.SKEPSIS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child: ResultPromise = execa(process.execPath, [...nodeFlags, skepsisBin(), 'node', ...this.spec.args], {
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: { file: this.spec.logFile, append: true },

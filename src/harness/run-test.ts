@@ -5,6 +5,7 @@
 import { execaSync } from 'execa';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createNemesis } from '../../nemesis/nemesis.js';
 import { createNet } from '../../nemesis/net.js';
 import { runSchedule, type ScheduleResult } from '../../nemesis/schedule.js';
@@ -44,7 +45,8 @@ export class RunSetupError extends Error {
 
 function gitCommit(): string | null {
   try {
-    return execaSync('git', ['rev-parse', 'HEAD'], { reject: false, timeout: 5000 }).stdout.trim() || null;
+    const cwd = fileURLToPath(new URL('.', import.meta.url));
+    return execaSync('git', ['rev-parse', 'HEAD'], { reject: false, timeout: 5000, cwd }).stdout.trim() || null;
   } catch {
     return null;
   }
@@ -108,7 +110,8 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     advertisedPeerPort: proxies?.peerPort,
     extraArgs: [...config.unsafeBugs.flatMap((bug) => ['--unsafe-bug', bug]), '--seed', String(config.seed), ...config.nodeArgs],
   });
-  const recorder = new Recorder({ path: join(dir, 'history.jsonl') });
+  // Created once the cluster is up, so the history's clock starts with the workload.
+  let recorder: Recorder | undefined;
   const problems: string[] = [];
   let interrupted = false;
   const closeAll = async () => {
@@ -128,6 +131,8 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     progress(`skepsis test: ${config.nodes} nodes up (logs in ${join(dir, 'nodes')}); waiting for a leader`);
     const leader = await waitForLeader(cluster, 30_000, options.signal);
     if (leader === undefined && !options.signal?.aborted) problems.push('no leader was elected within 30 s of starting');
+    recorder = new Recorder({ path: join(dir, 'history.jsonl') });
+    const history = recorder;
 
     const clientUrls = new Map(
       ids.map((id) => [id, proxies ? `http://127.0.0.1:${proxies.clientProxies.get(id)!.port}` : cluster.clientUrls.get(id)!]),
@@ -153,7 +158,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const active = new Set<string>();
     const onFault = (record: FaultRecord) => {
-      recorder.fault(record.f, record.value);
+      history.fault(record.f, record.value);
       const kind = record.f.replace(/^(start|stop)-/, '');
       if (record.f.startsWith('start-')) active.add(kind);
       else if (record.f.startsWith('stop-')) active.delete(kind);
@@ -178,7 +183,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       clientFactory,
       concurrency: config.concurrency,
       seed: config.seed,
-      recorder,
+      recorder: history,
       timeLimitMs: config.timeLimitMs,
       signal: abort.signal,
       opTimeoutMs: config.opTimeoutMs,
@@ -191,11 +196,11 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       progress('skepsis test: healed; waiting for a leader, then final reads');
       if ((await waitForLeader(cluster, 30_000, options.signal)) === undefined) problems.push('no leader within 30 s after the final heal');
       await runWorkload({
-        generator: workload.finalGenerator(config.workloadOptions, { events: recorder.events }),
+        generator: workload.finalGenerator(config.workloadOptions, { events: history.events }),
         clientFactory,
         concurrency: config.concurrency,
         seed: config.seed + 1,
-        recorder,
+        recorder: history,
         timeLimitMs: 60_000,
         signal: abort.signal,
         opTimeoutMs: config.opTimeoutMs,
@@ -206,11 +211,11 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     // On an error mid-run, stop the schedule too (it heals on its way out) before the nodes go.
     abort.abort();
     await schedule?.catch(() => undefined);
-    await recorder.close().catch((error: unknown) => problems.push(`history file: ${(error as Error).message}`));
+    await recorder?.close().catch((error: unknown) => problems.push(`history file: ${(error as Error).message}`));
     await closeAll();
   }
   const elapsedMs = performance.now() - started_;
-  progress(`skepsis test: run done in ${(elapsedMs / 1000).toFixed(1)} s; ${recorder.events.length} events; checking`);
+  progress(`skepsis test: run done in ${(elapsedMs / 1000).toFixed(1)} s; ${recorder?.events.length ?? 0} events; checking`);
   const nodeExits = Object.fromEntries(ids.map((id) => [id, cluster.nodes.get(id)!.exits]));
   const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, progress });
   return { ...outcome, dir };

@@ -98,6 +98,8 @@ export class KvNode {
   private readonly bugs: ReadonlySet<UnsafeBug>;
   private readonly log: (line: string) => void;
   private readonly pendingWrites = new Map<number, PendingWrite>();
+  /** Writes waiting for the next proposeBatch (flushed on setImmediate). */
+  private proposalBatch: { data: Uint8Array; resolve: (answer: NodeAnswer) => void }[] = [];
   /** Reads not yet part of a ReadIndex round. */
   private queuedReads: PendingRead[] = [];
   /** The ReadIndex round in flight: its context and reads. One at a time; later reads batch up. */
@@ -180,24 +182,43 @@ export class KvNode {
   propose(command: KvCommand): Promise<NodeAnswer> {
     if (this.stopped) return Promise.resolve(nodeError('stopping', false));
     if (this.raft.role !== 'leader') return Promise.resolve(this.notLeader());
-    if (this.pendingWrites.size >= this.options.pendingRequestsMax) return Promise.resolve(nodeError('busy', false));
+    if (this.pendingWrites.size + this.proposalBatch.length >= this.options.pendingRequestsMax)
+      return Promise.resolve(nodeError('busy', false));
     const proposed = this.bugs.has('no-dedup') ? stripSession(command) : command;
-    const result: ProposeResult = this.raft.propose(encodeCommand(proposed));
-    if (!result.ok) {
-      if (result.reason === 'too-large') return Promise.resolve(nodeError('too_large', false));
-      if (result.reason === 'too-many-uncommitted') return Promise.resolve(nodeError('busy', false));
-      return Promise.resolve(this.notLeader());
-    }
-    const previous = this.pendingWrites.get(result.index);
-    if (previous) this.settleWrite(result.index, previous, nodeError('leadership_lost', true, this.leaderHint()));
     return new Promise((resolve) => {
+      // Requests that arrive together are proposed together: one AppendEntries per follower and one
+      // fsync carry the whole batch.
+      this.proposalBatch.push({ data: encodeCommand(proposed), resolve });
+      if (this.proposalBatch.length === 1) setImmediate(() => this.flushProposals());
+    });
+  }
+
+  private flushProposals(): void {
+    const batch = this.proposalBatch;
+    this.proposalBatch = [];
+    if (batch.length === 0) return;
+    if (this.stopped) {
+      for (const proposal of batch) proposal.resolve(nodeError('stopping', false));
+      return;
+    }
+    const results: ProposeResult[] = this.raft.proposeBatch(batch.map((proposal) => proposal.data));
+    results.forEach((result, i) => {
+      const { resolve } = batch[i];
+      if (!result.ok) {
+        if (result.reason === 'too-large') resolve(nodeError('too_large', false));
+        else if (result.reason === 'too-many-uncommitted') resolve(nodeError('busy', false));
+        else resolve(this.notLeader());
+        return;
+      }
+      const previous = this.pendingWrites.get(result.index);
+      if (previous) this.settleWrite(result.index, previous, nodeError('leadership_lost', true, this.leaderHint()));
       const timer = setTimeout(() => {
         if (this.pendingWrites.get(result.index)?.timer === timer) this.pendingWrites.delete(result.index);
         resolve(nodeError('timeout', true));
       }, this.options.requestTimeoutMs);
       this.pendingWrites.set(result.index, { term: result.term, resolve, timer });
-      this.drive();
     });
+    this.drive();
   }
 
   /** A linearizable read: confirmed by a ReadIndex round, served once applied reaches its index. */
@@ -292,13 +313,32 @@ export class KvNode {
       this.log(`role=${ready.softState.role} leader=${ready.softState.leader || '-'} term=${this.raft.term}`);
       if (ready.softState.role !== 'leader') this.onLostLeadership();
     }
-    // 1. Make the snapshot, entries and hard state durable (one fsync shared by everything in this batch).
+    // 1. Make the snapshot, entries, term and vote durable (one fsync shared by everything in this
+    // batch). A change of the commit index alone is written but not waited for, as in etcd: a
+    // restarted node learns the commit index again from the leader.
     if (ready.snapshot) await this.storage.applySnapshot(ready.snapshot);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
-    if (ready.hardState) this.storage.setHardState(ready.hardState);
-    if (ready.snapshot || ready.entries.length > 0 || ready.hardState) await this.storage.sync();
+    let termOrVoteChanged = false;
+    if (ready.hardState) {
+      const previous = this.storage.initialState().hardState;
+      termOrVoteChanged = ready.hardState.term !== previous.term || ready.hardState.vote !== previous.vote;
+      this.storage.setHardState(ready.hardState);
+    }
+    const mustSync = ready.snapshot !== undefined || ready.entries.length > 0 || termOrVoteChanged;
+    // A leader's AppendEntries and heartbeats need not wait for its own write (Raft thesis
+    // §10.2.1): its copy only counts towards commit after advance(), and its term and vote were
+    // durable before it could lead. Everything else (votes, responses) waits for the fsync.
+    let later = ready.messages;
+    if (mustSync && !termOrVoteChanged && ready.snapshot === undefined && this.raft.role === 'leader') {
+      later = [];
+      for (const message of ready.messages) {
+        if (message.type === 'AppendEntries' || message.type === 'Heartbeat') this.transport.send(message);
+        else later.push(message);
+      }
+    }
+    if (mustSync) await this.storage.sync();
     // 2. Send what depended on it.
-    for (const message of ready.messages) this.transport.send(message);
+    for (const message of later) this.transport.send(message);
     // 3. Install and apply.
     if (ready.snapshot) this.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.applyEntry(entry);

@@ -157,17 +157,38 @@ export class Raft {
 
   /** Appends a command if this node leads. The caller waits for `index` to be applied with `term`. */
   propose(command: Uint8Array | string): ProposeResult {
-    const data = typeof command === 'string' ? encoder.encode(command) : command;
-    if (data.length === 0) return { ok: false, reason: 'empty' }; // empty data marks the no-op
-    if (this.role !== 'leader') return { ok: false, reason: 'not-leader' };
-    if (this.leadTransferee !== NONE) return { ok: false, reason: 'transferring' };
-    if (data.length > this.options.entryBytesMax) return { ok: false, reason: 'too-large' };
-    if (this.log.lastIndex() - this.log.committed >= this.options.uncommittedEntriesMax) {
-      return { ok: false, reason: 'too-many-uncommitted' };
+    return this.proposeBatch([command])[0];
+  }
+
+  /**
+   * Appends several commands at once (consecutive indices) and replicates them together: one
+   * AppendEntries per follower carries the whole batch. Each command gets its own result.
+   */
+  proposeBatch(commands: readonly (Uint8Array | string)[]): ProposeResult[] {
+    const results: ProposeResult[] = [];
+    const accepted: Uint8Array[] = [];
+    const uncommitted = this.log.lastIndex() - this.log.committed;
+    for (const command of commands) {
+      const data = typeof command === 'string' ? encoder.encode(command) : command;
+      let refusal: Extract<ProposeResult, { ok: false }>['reason'] | undefined;
+      if (data.length === 0)
+        refusal = 'empty'; // empty data marks the no-op
+      else if (this.role !== 'leader') refusal = 'not-leader';
+      else if (this.leadTransferee !== NONE) refusal = 'transferring';
+      else if (data.length > this.options.entryBytesMax) refusal = 'too-large';
+      else if (uncommitted + accepted.length >= this.options.uncommittedEntriesMax) refusal = 'too-many-uncommitted';
+      if (refusal !== undefined) {
+        results.push({ ok: false, reason: refusal });
+        continue;
+      }
+      results.push({ ok: true, index: this.log.lastIndex() + 1 + accepted.length, term: this.term });
+      accepted.push(data);
     }
-    const index = this.appendEntries([data]);
-    broadcastAppend(this);
-    return { ok: true, index, term: this.term };
+    if (accepted.length > 0) {
+      this.appendEntries(accepted);
+      broadcastAppend(this);
+    }
+    return results;
   }
 
   /**
@@ -255,6 +276,11 @@ export class Raft {
     if (ready.entries.length > 0) {
       const last = ready.entries[ready.entries.length - 1];
       this.log.unstable.stableTo(last.index, last.term);
+      // Our own copy is durable now: count it (see appendEntries).
+      if (this.role === 'leader' && last.term === this.term) {
+        this.progress.get(this.id)?.maybeUpdate(last.index);
+        this.maybeCommit();
+      }
     }
     if (ready.snapshot) {
       this.log.unstable.stableSnapshotTo(ready.snapshot.metadata.index);
@@ -466,14 +492,15 @@ export class Raft {
     this.appendEntries([new Uint8Array(0)]);
   }
 
-  /** Leader: appends entries of its term and counts its own copy. Returns the last index. */
+  /**
+   * Leader: appends entries of its term. Returns the last index. Its own copy counts towards a
+   * majority only once it is durable (in advance()), so a driver may send AppendEntries while it
+   * is still writing them (Raft thesis §10.2.1) without an entry committing on a copy a crash loses.
+   */
   appendEntries(datas: Uint8Array[]): number {
     const first = this.log.lastIndex() + 1;
     const entries: Entry[] = datas.map((data, i) => ({ term: this.term, index: first + i, data }));
-    const last = this.log.append(entries);
-    this.progress.get(this.id)!.maybeUpdate(last);
-    this.maybeCommit();
-    return last;
+    return this.log.append(entries);
   }
 
   /** Leader: advances the commit index to what a majority holds, if of this term (Figure 8). */

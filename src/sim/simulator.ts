@@ -268,12 +268,26 @@ export class Simulator {
     for (let rounds = 0; node.raft === raft && raft.hasReady(); rounds++) {
       if (rounds > 1000) throw new Error(`${node.id} produced Ready batches forever`);
       const ready = raft.ready();
-      this.invariants.onReady(node.id, raft, ready);
+      // Like the real node: a leader whose term and vote are unchanged sends its AppendEntries and
+      // heartbeats before persisting (thesis §10.2.1), so a crash can land between the two.
+      const durable = node.storage.initialState().hardState;
+      const early =
+        raft.role === 'leader' &&
+        ready.snapshot === undefined &&
+        (!ready.hardState || (ready.hardState.term === durable.term && ready.hardState.vote === durable.vote));
+      let later = ready.messages;
+      if (early) {
+        later = ready.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'Heartbeat');
+        for (const message of ready.messages) if (message.type === 'AppendEntries' || message.type === 'Heartbeat') this.send(message);
+        if (this.crashMidReady(node, 'after sending appends, before persisting')) return;
+      }
       if (ready.snapshot) node.storage.applySnapshot(ready.snapshot);
       node.storage.append(ready.entries);
       if (ready.hardState) node.storage.setHardState(ready.hardState);
+      // Checked once durable: a crash before this point loses the Ready, which is allowed.
+      this.invariants.onReady(node.id, raft, ready);
       if (this.crashMidReady(node, 'after persisting, before sending')) return;
-      for (const message of ready.messages) this.send(message);
+      for (const message of later) this.send(message);
       if (ready.committedEntries.length > 0 && this.crashMidReady(node, 'after sending, before applying')) return;
       if (ready.snapshot) {
         node.stateMachine = KvStateMachine.restore(ready.snapshot.data);

@@ -110,6 +110,10 @@ describe('Figure 2 rules', () => {
       hintIndex: 0,
       hintTerm: 0,
     });
+    // n2 holds the no-op 3/3, but the leader's own copy counts only once it is durable (thesis
+    // §10.2.1: the driver may send AppendEntries while it still writes them).
+    expect(n1.log.committed).toBe(1);
+    h.process('n1');
     expect(n1.log.committed).toBe(3);
   });
 

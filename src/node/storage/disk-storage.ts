@@ -22,6 +22,7 @@
 //   are deleted. compact (the application's own snapshot) writes the snapshot file, starts a new segment
 //   and deletes the leading segments whose entries are all covered by it.
 
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../../raft/assert.js';
@@ -231,7 +232,9 @@ async function writeFully(handle: FileHandle, buffer: Buffer, position: number, 
 async function createSegment(settings: Settings, seq: number, hardState: HardState): Promise<{ segment: Segment; handle: FileHandle }> {
   const path = join(settings.walDir, segmentFileName(seq));
   const header = encodeRecord({ type: 'header', seq, hardState });
-  const handle = await open(path, 'wx');
+  // With fsync on, the segment is opened O_DSYNC: each write returns once its data is durable, which
+  // saves the separate fdatasync round trip through the thread pool on every group commit.
+  const handle = await open(path, settings.fsync ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC : 'wx');
   try {
     await writeFully(handle, header, 0, path);
     if (settings.fsync) {
@@ -783,10 +786,8 @@ export class DiskStorage implements Storage {
 
   private async syncActive(): Promise<void> {
     if (this.unsyncedBytes === 0) return;
-    if (this.settings.fsync) {
-      await this.handle.datasync();
-      this.counters.walFsyncs++;
-    }
+    // The handle is O_DSYNC when fsync is on (createSegment): the write itself was the sync.
+    if (this.settings.fsync) this.counters.walFsyncs++;
     this.unsyncedBytes = 0;
   }
 
