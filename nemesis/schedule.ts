@@ -86,6 +86,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRes
   let failure: { error: unknown } | undefined;
   try {
     while (await pause(faultsStarted < faultsMax && nemeses.length > 0 ? waitMs() : Infinity)) {
+      // A timer may wake a little before the deadline: with nothing (more) to start, wait again.
+      if (nemeses.length === 0 || faultsStarted >= faultsMax) continue;
       const nemesis = random.pick(nemeses);
       const faultCtx: NemesisContext = { ...ctx, random: random.fork(), clock };
       active = { nemesis, ctx: faultCtx };
