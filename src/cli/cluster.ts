@@ -27,14 +27,18 @@ async function handle(args: ClusterArgs): Promise<number> {
   const extraArgs = [...bugs.flatMap((bug) => ['--unsafe-bug', bug]), ...(args.fsync ? [] : ['--no-fsync'])];
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let cluster;
-  const interrupted = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  // Listeners stay installed until the end (not `once`): execa's cleanup hook re-raises a signal
+  // that has no other listener, which would kill this process before it stops the nodes.
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const interrupted = new Promise<string>((resolve) => (onSignal = (signal) => resolve(signal)));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     cluster = await startLocalCluster({ nodes: args.nodes, dir, extraArgs });
   } catch (error) {
     killAllNodes();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (error instanceof NodeStartError) {
       process.stderr.write(`skepsis cluster: ${error.message}\n`);
       return 1;
@@ -54,6 +58,8 @@ async function handle(args: ClusterArgs): Promise<number> {
   const reason = await Promise.race([interrupted, ...exits]);
   out(`skepsis cluster: ${reason}; stopping every node`);
   await cluster.stop();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   return 0;
 }
 

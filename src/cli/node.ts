@@ -111,8 +111,8 @@ async function handle(args: NodeArgs): Promise<number> {
     write(`${new Date().toISOString()} ${args.id} ${signal}: stopping`);
     void running.stop();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const error = await running.stopped;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);

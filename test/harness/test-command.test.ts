@@ -86,6 +86,50 @@ describe('skepsis test', () => {
     });
   }
 
+  it('on Ctrl-C heals, stops every node, checks what was recorded and leaves no process behind', async () => {
+    const child = execa(
+      process.execPath,
+      [
+        skepsisBin(),
+        'test',
+        '--nodes',
+        '3',
+        '--nemesis',
+        'kill,partition',
+        '--nemesis-interval',
+        '1',
+        '--time-limit',
+        '120',
+        '--store',
+        store,
+        '--name',
+        'interrupted',
+        '--seed',
+        '5',
+      ],
+      { reject: false, timeout: 120_000 },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no progress line within 40 s')), 40_000);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        if (/\[\d+\/120 s\]/.test(chunk.toString())) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.stderr).toMatch(/interrupted; healing/);
+    expect([0, 2]).toContain(result.exitCode);
+    expect(result.stdout).toMatch(/interrupted before the time limit/);
+    const results = JSON.parse(readFileSync(join(store, 'interrupted', 'latest', 'results.json'), 'utf8'));
+    expect(results.interrupted).toBe(true);
+    expect(results.stats.operations).toBeGreaterThan(0);
+    expect(await nodesAlive()).toEqual([]);
+  });
+
   it('refuses bad flags with exit 254, naming the flag and the allowed values, and starts nothing', async () => {
     const workload = await skepsis(['test', '--workload', 'bank', '--store', store]);
     expect(workload.exitCode).toBe(254);
