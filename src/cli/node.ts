@@ -20,6 +20,8 @@ interface NodeArgs {
   snapshotEntries: number;
   requestTimeoutMs: number;
   fsync: boolean;
+  preVote: boolean;
+  checkQuorum: boolean;
   seed?: number;
   unsafeBug: string[];
 }
@@ -93,6 +95,8 @@ async function handle(args: NodeArgs): Promise<number> {
     snapshotEntries: positiveInteger('snapshot-entries', args.snapshotEntries),
     requestTimeoutMs: positiveInteger('request-timeout-ms', args.requestTimeoutMs),
     fsync: args.fsync,
+    preVote: args.preVote,
+    checkQuorum: args.checkQuorum,
     seed: args.seed,
     unsafeBugs: parseUnsafeBugs(args.unsafeBug),
   };
@@ -142,6 +146,12 @@ export const nodeCommand: Command = {
             describe: 'answer 504 timeout after this long without an outcome',
           })
           .option('fsync', { type: 'boolean', default: true, describe: 'fsync the WAL before acknowledging (--no-fsync to skip)' })
+          .option('pre-vote', { type: 'boolean', default: true, describe: 'poll before campaigning (--no-pre-vote: campaign at once)' })
+          .option('check-quorum', {
+            type: 'boolean',
+            default: true,
+            describe: 'a leader that hears from no majority steps down (--no-check-quorum to disable)',
+          })
           .option('seed', { type: 'number', describe: 'seed for election timeouts (default: random, logged)' })
           .option('unsafe-bug', {
             type: 'string',

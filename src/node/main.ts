@@ -28,6 +28,9 @@ export interface NodeProcessOptions {
   snapshotEntries: number;
   requestTimeoutMs: number;
   fsync: boolean;
+  /** Core switches (default on). */
+  preVote?: boolean;
+  checkQuorum?: boolean;
   seed?: number;
   unsafeBugs: UnsafeBug[];
 }
@@ -93,6 +96,7 @@ export async function startNodeProcess(options: NodeProcessOptions, write: (line
       requestTimeoutMs: options.requestTimeoutMs,
       seed,
       unsafeBugs: options.unsafeBugs,
+      raft: { preVote: options.preVote ?? true, checkQuorum: options.checkQuorum ?? true },
       log,
     },
     (error) => {
