@@ -69,6 +69,14 @@ export function keysTouched(context: FinalContext): string[] {
   return [...keys];
 }
 
+/** Final reads (op `f`) of every key touched so far, the keys split among the clients. */
+export function readTouchedKeys(f: string, context: FinalContext, attemptsMax: number): Generator {
+  const keys = keysTouched(context);
+  return eachThread((thread, threads) =>
+    sequence(...keys.filter((_, i) => i % threads === thread).map((key) => untilOk({ f, key }, { attemptsMax }))),
+  );
+}
+
 export const kvWorkload: Workload<KvOptions> = {
   name: 'kv',
   summary: 'many independent keys: get, put, append with unique values, checked key by key as kv-cas',
@@ -81,13 +89,7 @@ export const kvWorkload: Workload<KvOptions> = {
   },
   /** Every key touched so far is read once more, the keys split among the clients. */
   finalGenerator(given, context) {
-    const o = resolve(given);
-    const keys = keysTouched(context);
-    return eachThread((thread, threads) =>
-      sequence(
-        ...keys.filter((_, i) => i % threads === thread).map((key) => untilOk({ f: 'get', key }, { attemptsMax: o.finalReadAttempts })),
-      ),
-    );
+    return readTouchedKeys('get', context, resolve(given).finalReadAttempts);
   },
   encode(op): KvCommand {
     const key = requireKey(op);

@@ -1,15 +1,22 @@
-// The register workload: one key ("r") read, written with unique increasing values and
-// compare-and-set, checked as a `cas-register`. The client carries the ops out as get/put/cas on
-// the KV store. No checks beyond linearizability.
+// The register workload: registers read, written with unique increasing values and
+// compare-and-set, checked as a `cas-register` key by key. As in Jepsen's independent register
+// tests, a group of clients moves to a fresh key ("r0", "r1" ...) after `opsPerKey` ops, which keeps
+// every key's history small enough to check in seconds however long the run. The client carries
+// the ops out as get/put/cas on the KV store. No checks beyond linearizability.
 
-import { eachThread, pickWeighted, rate, stateful, untilOk, type Generator } from './generator.js';
+import { perKey, pickWeighted, rate, stateful, type Generator } from './generator.js';
+import { readTouchedKeys } from './kv.js';
 import { requireKey, UnknownOperationError, writeCompletion, type KvCommand, type KvReply } from './kv-command.js';
 import { requireSomeWeight, resolveOptions, type OptionSpec } from './options.js';
 import type { Completion, OpSpec, Workload } from './types.js';
 
 export interface RegisterOptions {
-  /** The one key. Default "r". */
+  /** Key prefix: the registers are `${key}0`, `${key}1` ... Default "r". */
   key: string;
+  /** Ops on one register before its clients move to a fresh one. Default 200. */
+  opsPerKey: number;
+  /** Clients sharing one register at a time. Default 10. */
+  threadsPerKey: number;
   /** Total ops per second over all clients, with randomized gaps; 0: as fast as the clients go. Default 50. */
   rateOpsPerSecond: number;
   /** Relative frequencies of read, write and cas. Defaults 1, 1, 1. */
@@ -23,7 +30,9 @@ export interface RegisterOptions {
 }
 
 const options: readonly OptionSpec<RegisterOptions>[] = [
-  { name: 'key', kind: 'string', default: 'r', summary: 'the one key the register lives in' },
+  { name: 'key', kind: 'string', default: 'r', summary: 'key prefix of the registers (r0, r1 ...)' },
+  { name: 'opsPerKey', kind: 'integer', default: 200, min: 1, max: 1_000_000, summary: 'ops on one register before moving to a fresh one' },
+  { name: 'threadsPerKey', kind: 'integer', default: 10, min: 1, max: 1024, summary: 'clients sharing one register at a time' },
   { name: 'rateOpsPerSecond', kind: 'number', default: 50, min: 0, max: 100_000, summary: 'total ops/s over all clients (0: unlimited)' },
   { name: 'readWeight', kind: 'number', default: 1, min: 0, max: 1000, summary: 'relative frequency of reads' },
   { name: 'writeWeight', kind: 'number', default: 1, min: 0, max: 1000, summary: 'relative frequency of writes' },
@@ -43,16 +52,16 @@ function resolve(given: Partial<RegisterOptions> | undefined): RegisterOptions {
  * or a cas, is new); cas [from, to] with `to` new and `from` one of the last `casWindow` values
  * handed out (null, the absent value, before the first).
  */
-export function registerOps(o: RegisterOptions): Generator {
+export function registerOps(o: Pick<RegisterOptions, 'readWeight' | 'writeWeight' | 'casWeight' | 'casWindow'>): Generator {
   const weights = [o.readWeight, o.writeWeight, o.casWeight];
   return stateful<number>(
     1,
     (next, context) => {
       const kind = pickWeighted(weights, context.random.nextFloat());
-      if (kind === 0) return [{ f: 'read', key: o.key }, next];
-      if (kind === 1) return [{ f: 'write', key: o.key, value: next }, next + 1];
+      if (kind === 0) return [{ f: 'read' }, next];
+      if (kind === 1) return [{ f: 'write', value: next }, next + 1];
       const from = next === 1 ? null : context.random.nextInt(Math.max(1, next - o.casWindow), next);
-      return [{ f: 'cas', key: o.key, value: [from, next] }, next + 1];
+      return [{ f: 'cas', value: [from, next] }, next + 1];
     },
     { name: 'register-ops' },
   );
@@ -71,17 +80,17 @@ function encodeValue(value: unknown, op: OpSpec): string {
 
 export const registerWorkload: Workload<RegisterOptions> = {
   name: 'register',
-  summary: 'one key: read, write (unique values) and compare-and-set, checked as a cas-register',
+  summary: 'registers (a fresh key every ops-per-key ops): read, write (unique values) and compare-and-set, checked as cas-registers',
   model: 'cas-register',
   options,
   generator(given) {
     const o = resolve(given);
-    const ops = registerOps(o);
+    const ops = perKey({ threadsPerKey: o.threadsPerKey, opsPerKey: o.opsPerKey, keyName: (i) => `${o.key}${i}` }, () => registerOps(o));
     return o.rateOpsPerSecond > 0 ? rate(o.rateOpsPerSecond, ops) : ops;
   },
-  finalGenerator(given) {
-    const o = resolve(given);
-    return eachThread(untilOk({ f: 'read', key: o.key }, { attemptsMax: o.finalReadAttempts }));
+  /** Every register touched is read once more, the keys split among the clients. */
+  finalGenerator(given, context) {
+    return readTouchedKeys('read', context, resolve(given).finalReadAttempts);
   },
   encode(op): KvCommand {
     const key = requireKey(op);

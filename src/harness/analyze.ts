@@ -130,10 +130,16 @@ export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promi
   let checkerHtml: string | undefined;
   if (workload.model !== null) {
     const model = createModel(workload.model);
+    let lastProgressMs = 0;
     const result = await checkHistory(parsed.history.operations, {
       model: workload.model,
       timeoutMs: extras.checkTimeoutMs ?? config.checkTimeoutMs,
-      onProgress: (p) => progress(`  checking: ${p.partsDone}/${p.parts} parts, ${(p.elapsedMs / 1000).toFixed(1)} s`),
+      onProgress: (p) => {
+        // At most one line a second.
+        if (p.elapsedMs - lastProgressMs < 1000) return;
+        lastProgressMs = p.elapsedMs;
+        progress(`  checking: ${p.partsDone}/${p.parts} parts, ${(p.elapsedMs / 1000).toFixed(0)} s`);
+      },
     });
     linearizability = {
       ...resultJson(parsed.history, result, model),

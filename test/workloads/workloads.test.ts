@@ -57,12 +57,17 @@ describe('register', () => {
   const run = (seed: number) =>
     simulateGenerator(limit(300, registerWorkload.generator({ rateOpsPerSecond: 0 })), { threads: 3, seed }).ops;
 
-  it('reads, writes unique increasing values, and cas [from, to] with a new to on key "r"', () => {
+  it('reads, writes unique increasing values, and cas [from, to] with a new to, on a fresh key every 200 ops', () => {
     const ops = run(1).map((op) => op.op);
     expect(new Set(ops.map((op) => op.f))).toEqual(new Set(['read', 'write', 'cas']));
-    expect(ops.every((op) => op.key === 'r')).toBe(true);
-    const written = ops.filter((op) => op.f !== 'read').map((op) => (op.f === 'cas' ? (op.value as number[])[1] : op.value));
-    expect(written).toEqual(written.map((_, i) => i + 1));
+    expect(new Set(ops.map((op) => op.key))).toEqual(new Set(['r0', 'r1']));
+    expect(ops.filter((op) => op.key === 'r0')).toHaveLength(200);
+    for (const key of ['r0', 'r1']) {
+      const written = ops
+        .filter((op) => op.key === key && op.f !== 'read')
+        .map((op) => (op.f === 'cas' ? (op.value as number[])[1] : op.value));
+      expect(written).toEqual(written.map((_, i) => i + 1));
+    }
     for (const op of ops.filter((o) => o.f === 'cas')) {
       const [from, to] = op.value as [number | null, number];
       if (from !== null) {
