@@ -28,6 +28,8 @@ const figures = { proxied: [] as number[], direct: [] as number[], checkMs: [] a
 try {
   for (let round = 0; round < rounds; round++) {
     for (const proxies of round % 2 === 0 ? [true, false] : [false, true]) {
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = performance.now();
       const outcome = await runTest({
         store,
         config: {
@@ -48,13 +50,15 @@ try {
           command: 'bench:harness',
         },
       });
+      const cpu = process.cpuUsage(cpuBefore);
+      const harnessCpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore);
       const { stats } = outcome.results;
       const opsPerSecond = stats.operations / (timeLimitMs / 1000);
       (proxies ? figures.proxied : figures.direct).push(opsPerSecond);
       figures.checkMs.push(outcome.results.checkElapsedMs);
       figures.ops.push(stats.operations);
       process.stderr.write(
-        `round ${round + 1} ${proxies ? 'proxied' : 'direct '}: ${opsPerSecond.toFixed(0)} ops/s (${stats.ok} ok, ${stats.fail} fail, ${stats.info} info), verdict ${String(outcome.results.valid)}, checked in ${outcome.results.checkElapsedMs.toFixed(0)} ms\n`,
+        `round ${round + 1} ${proxies ? 'proxied' : 'direct '}: ${opsPerSecond.toFixed(0)} ops/s (${stats.ok} ok, ${stats.fail} fail, ${stats.info} info), verdict ${String(outcome.results.valid)}, checked in ${outcome.results.checkElapsedMs.toFixed(0)} ms; harness process used ${(harnessCpuShare * 100).toFixed(0)}% of a core\n`,
       );
     }
   }
