@@ -4,7 +4,7 @@
 
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -17,22 +17,40 @@ export function skepsisBin(): string {
   throw new Error('cannot find bin/skepsis.js next to the sources');
 }
 
-/** Reserves `count` distinct free loopback ports (listen on 0, then release them). */
+/** Ports for nodes are drawn below the kernel's ephemeral range (32768-60999 on Linux), so that the
+ * outgoing connections of clients and tests, which take ephemeral ports, cannot grab them between
+ * the choice and the node's listen. */
+const NODE_PORT_LOW = 20_000;
+const NODE_PORT_HIGH = 32_000;
+const PORT_ATTEMPTS_MAX = 200;
+
+function tryListen(port: number, host: string): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/** Picks `count` distinct ports that are free now (bound and released again), at random below the ephemeral range. */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<import('node:net').Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, host, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let attempt = 0; ports.length < count; attempt++) {
+      if (attempt >= PORT_ATTEMPTS_MAX)
+        throw new Error(`no ${count} free ports in ${NODE_PORT_LOW}-${NODE_PORT_HIGH} after ${attempt} attempts`);
+      const port = NODE_PORT_LOW + Math.floor(Math.random() * (NODE_PORT_HIGH - NODE_PORT_LOW));
+      if (ports.includes(port)) continue;
+      const server = await tryListen(port, host);
+      if (server === undefined) continue;
+      held.push(server);
+      ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 export interface NodeProcessSpec {
