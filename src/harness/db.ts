@@ -29,6 +29,36 @@ export async function newestWalSegment(dataDir: string): Promise<string | undefi
   }
 }
 
+/** The node among `ids` that says it leads at the highest term, asking every running, unpaused one. */
+export async function leaderAmong(cluster: LocalCluster, ids: readonly string[]): Promise<string | undefined> {
+  const answers = await Promise.all(
+    ids
+      .filter((id) => cluster.nodes.get(id)?.running && !cluster.nodes.get(id)?.isPaused)
+      .map(async (id) => (await getJson(`${cluster.clientUrls.get(id)}/status`))?.body),
+  );
+  let best: { id: string; term: number } | undefined;
+  for (const status of answers) {
+    if (status?.role === 'leader' && typeof status.id === 'string' && typeof status.term === 'number') {
+      if (!best || status.term > best.term) best = { id: status.id, term: status.term };
+    }
+  }
+  return best?.id;
+}
+
+/** Polls until some node among `among` (default: all) leads; undefined after `timeoutMs` or on abort. */
+export async function waitForLeader(
+  cluster: LocalCluster,
+  options: { timeoutMs: number; among?: readonly string[]; signal?: AbortSignal },
+): Promise<string | undefined> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline && !options.signal?.aborted) {
+    const leader = await leaderAmong(cluster, options.among ?? cluster.ids);
+    if (leader !== undefined) return leader;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
 export function createClusterDb(cluster: LocalCluster, log: (line: string) => void = () => {}): Db {
   const node = (id: string) => {
     const process = cluster.nodes.get(id);
@@ -53,21 +83,7 @@ export function createClusterDb(cluster: LocalCluster, log: (line: string) => vo
       node(id).resume();
     },
     isRunning: (id) => node(id).running,
-    async leader() {
-      const answers = await Promise.all(
-        cluster.ids
-          .filter((id) => node(id).running && !node(id).isPaused)
-          .map(async (id) => (await getJson(`${cluster.clientUrls.get(id)}/status`))?.body),
-      );
-      // Prefer a node that says it leads at the highest term.
-      let best: { id: string; term: number } | undefined;
-      for (const status of answers) {
-        if (status?.role === 'leader' && typeof status.id === 'string' && typeof status.term === 'number') {
-          if (!best || status.term > best.term) best = { id: status.id, term: status.term };
-        }
-      }
-      return best?.id;
-    },
+    leader: () => leaderAmong(cluster, cluster.ids),
     async transferLeader(to) {
       const leader = await db.leader();
       if (leader === undefined || leader === to) return false;

@@ -92,16 +92,7 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Last resort: whatever way this process ends, its nodes end with it.
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        if (child.pid !== undefined) process.kill(child.pid, 'SIGCONT');
-        child.kill('SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  });
+  process.on('exit', () => killAllNodes());
 }
 
 /** Kills every node process this process started (SIGKILL). */

@@ -16,7 +16,7 @@ import type { Workload } from '../../workloads/types.js';
 import { KvClient } from '../client/kv-client.js';
 import { Random } from '../raft/random.js';
 import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
-import { createClusterDb } from './db.js';
+import { createClusterDb, waitForLeader } from './db.js';
 import { freePorts, NodeStartError } from './launcher.js';
 import { prepareLocalCluster, startAll, type LocalCluster } from './local-cluster.js';
 import { startLinkProxies } from './proxies.js';
@@ -65,17 +65,6 @@ function packageVersion(): string {
 
 function timestampName(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 17) + `-${String(date.getMilliseconds()).padStart(3, '0')}`;
-}
-
-async function waitForLeader(cluster: LocalCluster, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
-  const db = createClusterDb(cluster);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !signal?.aborted) {
-    const leader = await db.leader();
-    if (leader !== undefined) return leader;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
 }
 
 export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> {
@@ -129,7 +118,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       throw error;
     }
     progress(`skepsis test: ${config.nodes} nodes up (logs in ${join(dir, 'nodes')}); waiting for a leader`);
-    const leader = await waitForLeader(cluster, 30_000, options.signal);
+    const leader = await waitForLeader(cluster, { timeoutMs: 30_000, signal: options.signal });
     if (leader === undefined && !options.signal?.aborted) problems.push('no leader was elected within 30 s of starting');
     recorder = new Recorder({ path: join(dir, 'history.jsonl') });
     const history = recorder;
@@ -194,7 +183,8 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     if (main.stopReason === 'aborted' && !interrupted) problems.push('the workload stopped early (aborted)');
     if (workload.finalGenerator && !interrupted) {
       progress('skepsis test: healed; waiting for a leader, then final reads');
-      if ((await waitForLeader(cluster, 30_000, options.signal)) === undefined) problems.push('no leader within 30 s after the final heal');
+      if ((await waitForLeader(cluster, { timeoutMs: 30_000, signal: options.signal })) === undefined)
+        problems.push('no leader within 30 s after the final heal');
       await runWorkload({
         generator: workload.finalGenerator(config.workloadOptions, { events: history.events }),
         clientFactory,

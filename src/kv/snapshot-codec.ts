@@ -83,7 +83,7 @@ export function encodeSnapshot(state: KvSnapshotState, dataBytesHint = 0): Uint8
   // The checksum covers the bytes so far; ByteWriter keeps them in one buffer, so finish() then patch.
   writer.u32le(0);
   const bytes = writer.finish();
-  const checksum = crc32(bytes, 0, body);
+  const checksum = crc32(bytes.subarray(0, body));
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(body, checksum, true);
   return bytes;
 }
@@ -117,7 +117,7 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedKvSnapshot {
   }
   const body = bytes.length - CHECKSUM_BYTES;
   const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(body, true);
-  const computed = crc32(bytes, 0, body);
+  const computed = crc32(bytes.subarray(0, body));
   if (stored !== computed) {
     throw new KvSnapshotError(`snapshot: checksum mismatch (stored 0x${hex(stored)}, computed 0x${hex(computed)} over ${body} bytes)`);
   }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KvClient } from '../../src/client/kv-client.js';
+import { waitForLeader } from '../../src/harness/db.js';
 import { freePorts } from '../../src/harness/launcher.js';
 import { startLocalCluster, type LocalCluster } from '../../src/harness/local-cluster.js';
 
@@ -96,18 +97,9 @@ async function skepsisTarget(dir: string): Promise<Target> {
   await probe.put('warmup', 'x');
   probe.close();
   const leader = async (): Promise<string> => {
-    for (;;) {
-      for (const id of cluster.ids) {
-        if (!cluster.nodes.get(id)!.running) continue;
-        try {
-          const status = (await (await fetch(`${cluster.clientUrls.get(id)}/status`)).json()) as { role: string };
-          if (status.role === 'leader') return id;
-        } catch {
-          // Down.
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const id = await waitForLeader(cluster, { timeoutMs: 30_000 });
+    if (id === undefined) throw new Error('no skepsis leader within 30 s');
+    return id;
   };
   return {
     name: 'skepsis',

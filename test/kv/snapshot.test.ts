@@ -277,6 +277,6 @@ describe('crc32', () => {
 /** Recomputes the checksum trailer after a deliberate edit, so that content validation is what is tested. */
 function reseal(bytes: Uint8Array): Uint8Array {
   const sealed = bytes.slice();
-  new DataView(sealed.buffer).setUint32(sealed.length - 4, crc32(sealed, 0, sealed.length - 4), true);
+  new DataView(sealed.buffer).setUint32(sealed.length - 4, crc32(sealed.subarray(0, sealed.length - 4)), true);
   return sealed;
 }

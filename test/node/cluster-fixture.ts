@@ -1,14 +1,16 @@
 // Test fixture: a real cluster of node processes in a fresh temporary directory, killed when the
-// test ends (also on failure), plus a tiny history recorder so runs can be judged by the checker.
+// test ends (also on failure), plus a recorder (the harness's) so runs can be judged by the checker.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHistory } from '../../checker/check.js';
-import { pairHistory, type HistoryEvent } from '../../checker/history.js';
+import type { HistoryEvent } from '../../checker/history.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText } from '../../checker/report.js';
 import { KvClient, type KvOutcome } from '../../src/client/kv-client.js';
+import { waitForLeader } from '../../src/harness/db.js';
+import { Recorder as HistoryRecorder } from '../../src/harness/recorder.js';
 import { prepareLocalCluster, startAll, type LocalCluster, type LocalClusterOptions } from '../../src/harness/local-cluster.js';
 
 export interface Fixture {
@@ -47,20 +49,9 @@ export async function startFixture(options: Partial<LocalClusterOptions> & { nod
       return (await response.json()) as Record<string, unknown>;
     },
     async leader(timeoutMs = 20_000, among = cluster.ids) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        for (const id of among) {
-          if (!cluster.nodes.get(id)!.running) continue;
-          try {
-            const status = await fixture.status(id);
-            if (status.role === 'leader') return id;
-          } catch {
-            // Not up yet.
-          }
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`no leader among ${among.join(', ')} within ${timeoutMs} ms`);
+      const leader = await waitForLeader(cluster, { timeoutMs, among });
+      if (leader === undefined) throw new Error(`no leader among ${among.join(', ')} within ${timeoutMs} ms`);
+      return leader;
     },
     async close() {
       for (const client of clients) client.close();
@@ -71,28 +62,27 @@ export async function startFixture(options: Partial<LocalClusterOptions> & { nod
   return fixture;
 }
 
-/** Records client operations as checker HistoryEvents. */
+/** Records client operations through the harness's recorder, and has the checker judge them. */
 export class Recorder {
-  readonly events: HistoryEvent[] = [];
-  private readonly start = process.hrtime.bigint();
+  private readonly recorder = new HistoryRecorder();
 
-  private now(): number {
-    return Number(process.hrtime.bigint() - this.start);
+  get events(): readonly HistoryEvent[] {
+    return this.recorder.events;
   }
 
   async run(process: number, f: string, key: string, value: unknown, call: () => Promise<KvOutcome>): Promise<KvOutcome> {
-    this.events.push({ index: this.events.length, time: this.now(), process, type: 'invoke', f, key, value });
+    const op = { f, key, value };
+    this.recorder.invoke(process, op);
     const outcome = await call();
-    const event: HistoryEvent = { index: this.events.length, time: this.now(), process, type: outcome.type, f, key };
-    if (outcome.type === 'ok') event.value = f === 'get' ? (outcome.value ?? null) : value;
-    else event.error = outcome.error;
-    this.events.push(event);
+    // A write's completion repeats the value written; a get's carries the value read.
+    if (outcome.type === 'ok') this.recorder.complete(process, op, { type: 'ok', value: f === 'get' ? (outcome.value ?? null) : value });
+    else this.recorder.complete(process, op, { type: outcome.type, error: outcome.error });
     return outcome;
   }
 
   /** The checker's verdict on everything recorded (kv-cas model). */
   async check(): Promise<{ valid: boolean | 'unknown'; text: string }> {
-    const history = pairHistory(this.events, 'test');
+    const history = this.recorder.history('test');
     const result = await checkHistory(history.operations, { model: 'kv-cas', timeoutMs: 60_000 });
     return { valid: result.valid, text: formatResultText(history, result, createModel('kv-cas')) };
   }

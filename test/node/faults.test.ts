@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cutBetween } from '../../nemesis/grudge.js';
 import type { Net } from '../../nemesis/types.js';
 import { KvClient } from '../../src/client/kv-client.js';
-import { newestWalSegment } from '../../src/harness/db.js';
+import { newestWalSegment, waitForLeader } from '../../src/harness/db.js';
 import { freePorts, logExcerpt } from '../../src/harness/launcher.js';
 import { startLinkProxies } from '../../src/harness/proxies.js';
 import { prepareLocalCluster, startAll, type LocalCluster } from '../../src/harness/local-cluster.js';
@@ -75,21 +75,9 @@ async function startProxied(nodes: number): Promise<ProxiedCluster> {
       return client;
     },
     async leader(among = ids) {
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline) {
-        for (const id of among) {
-          try {
-            const status = (await (await fetch(`${cluster.clientUrls.get(id)}/status`, { signal: AbortSignal.timeout(1000) })).json()) as {
-              role: string;
-            };
-            if (status.role === 'leader') return id;
-          } catch {
-            // Not answering.
-          }
-        }
-        await sleep(50);
-      }
-      throw new Error(`no leader among ${among.join(', ')}`);
+      const leader = await waitForLeader(cluster, { timeoutMs: 20_000, among });
+      if (leader === undefined) throw new Error(`no leader among ${among.join(', ')}`);
+      return leader;
     },
     close,
   };

@@ -1,7 +1,6 @@
 // The durable storage of the real node: DiskStorage (WAL + snapshot files) and its errors and codecs.
 // The process shell (transport, client API, main) lives elsewhere in src/node.
 
-export { crc32, crc32Table } from './crc32.js';
 export { DiskStorage, type DiskStorageCounters, type DiskStorageOptions, type DiskStorageRecovery } from './disk-storage.js';
 export {
   DiskStorageOptionsError,

@@ -7,7 +7,7 @@
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../../raft/types.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../kv/crc32.js';
 
 const MAGIC = Buffer.from('SKSNAP01', 'latin1');
 const META_BYTES_MAX = 1024 * 1024;

@@ -9,7 +9,7 @@
 // first index, so conflicting appends replay to the same log.
 
 import type { Entry, HardState } from '../../raft/types.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../kv/crc32.js';
 
 /** Bytes before a record's body: length and checksum. */
 export const RECORD_HEADER_BYTES = 8;

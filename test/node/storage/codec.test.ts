@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Table } from '../../../src/node/storage/crc32.js';
+import { crc32, crc32Table } from '../../../src/kv/crc32.js';
 import { decodeSnapshotFile, encodeSnapshotFile } from '../../../src/node/storage/snapshot-file.js';
 import { encodeRecord, scanSegment, type WalRecord } from '../../../src/node/storage/wal-record.js';
 import { entries } from './helpers.js';
