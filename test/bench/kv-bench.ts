@@ -1,7 +1,9 @@
 // `npm run bench:kv [-- --vs etcd]`: 3 nodes on loopback with fsync on. Puts and linearizable gets
 // at several concurrencies (ops/s, p50, p99), leader SIGKILL to the first successful write, and RSS
-// per node. With --vs etcd the same load runs against a 3-member etcd (Debian's etcd-server, installed
-// with apt when absent) in the same script, and the ratios are printed. A benchmark, not a test.
+// per node, and CPU per operation. With --vs etcd the same load runs against a 3-member etcd (Debian's
+// etcd-server, installed with apt when absent) in the same script: both run side by side, every load
+// point alternates between them for --rounds rounds, and the ratios of the medians are printed.
+// A benchmark, not a test.
 
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,11 +22,22 @@ const { values: flags } = parseArgs({
     'duration-ms': { type: 'string', default: '4000' },
     concurrency: { type: 'string', default: '1,16,64' },
     'failover-runs': { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const durationMs = Number(flags['duration-ms']);
 const concurrencies = flags.concurrency!.split(',').map(Number);
 const failoverRuns = Number(flags['failover-runs']);
+const rounds = Number(flags.rounds);
+for (const [flag, value] of [
+  ['--duration-ms', durationMs],
+  ['--failover-runs', failoverRuns],
+  ['--rounds', rounds],
+] as const) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got "${String(value)}"`);
+}
+if (concurrencies.some((c) => !Number.isInteger(c) || c < 1))
+  throw new Error(`--concurrency must be positive integers, got "${flags.concurrency}"`);
 if (flags.vs !== undefined && flags.vs !== 'etcd') throw new Error(`--vs must be "etcd", got "${flags.vs}"`);
 
 /** One store under test: how to write, read, find and kill its leader, and its processes. */
@@ -47,14 +60,29 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-async function load(
-  target: Target,
-  kind: 'put' | 'get',
-  concurrency: number,
-): Promise<{ opsPerSec: number; p50: number; p99: number; errors: number }> {
+/** CPU time (user + system) a process has used, in ms, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
+}
+
+interface Row {
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** CPU ms per operation: the store's processes summed, and this (client) process. */
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+async function load(target: Target, kind: 'put' | 'get', concurrency: number): Promise<Row> {
   const workers = Array.from({ length: concurrency }, () => target.worker());
   const latencies: number[] = [];
   let errors = 0;
+  const pids = target.pids();
+  const serverBefore = pids.map(cpuMs);
+  const clientBefore = process.cpuUsage();
   const end = performance.now() + durationMs;
   await Promise.all(
     workers.map(async (worker, w) => {
@@ -69,9 +97,19 @@ async function load(
       }
     }),
   );
+  const client = process.cpuUsage(clientBefore);
+  const serverMs = pids.reduce((sum, pid, i) => sum + cpuMs(pid) - serverBefore[i], 0);
   for (const worker of workers) worker.close();
   latencies.sort((a, b) => a - b);
-  return { opsPerSec: (latencies.length / durationMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  const done = Math.max(1, latencies.length);
+  return {
+    opsPerSec: (latencies.length / durationMs) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    serverCpuMs: serverMs / done,
+    clientCpuMs: (client.user + client.system) / 1000 / done,
+  };
 }
 
 async function failover(target: Target): Promise<number> {
@@ -242,68 +280,81 @@ async function etcdTarget(dir: string): Promise<Target> {
 
 // ---- main ----------------------------------------------------------------------------------------
 
-interface Figures {
-  rssFreshMb: number[];
-  rows: Map<string, { opsPerSec: number; p50: number; p99: number; errors: number }>;
-  failoverMs: number[];
-  rssAfterMb: number[];
-}
-
-async function measure(target: Target): Promise<Figures> {
-  const rssFreshMb = target.pids().map(rssMb);
-  const rows = new Map<string, { opsPerSec: number; p50: number; p99: number; errors: number }>();
-  for (const kind of ['put', 'get'] as const) {
-    for (const concurrency of concurrencies) {
-      const row = await load(target, kind, concurrency);
-      rows.set(`${kind} c=${concurrency}`, row);
-      process.stderr.write(
-        `${target.name} ${kind} c=${concurrency}: ${row.opsPerSec.toFixed(0)} ops/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms\n`,
-      );
-    }
-  }
-  const rssAfterMb = target.pids().map(rssMb);
-  const failoverMs: number[] = [];
-  for (let run = 0; run < failoverRuns; run++) failoverMs.push(await failover(target));
-  return { rssFreshMb, rows, failoverMs, rssAfterMb };
-}
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Medians over rounds of one load point. */
+function medianRow(rows: Row[]): Row {
+  const pick = (field: keyof Row) => median(rows.map((row) => row[field]));
+  return {
+    opsPerSec: pick('opsPerSec'),
+    p50: pick('p50'),
+    p99: pick('p99'),
+    errors: rows.reduce((sum, row) => sum + row.errors, 0),
+    serverCpuMs: pick('serverCpuMs'),
+    clientCpuMs: pick('clientCpuMs'),
+  };
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'skepsis-bench-kv-'));
-  const results = new Map<string, Figures>();
+  const targets: Target[] = [];
+  const points = (['put', 'get'] as const).flatMap((kind) => concurrencies.map((concurrency) => ({ kind, concurrency })));
+  const samples = new Map<string, Row[]>();
+  const rss = new Map<string, { fresh: number[]; after: number[] }>();
+  const failovers = new Map<string, number[]>();
   try {
-    const targets = [skepsisTarget, ...(flags.vs === 'etcd' ? [etcdTarget] : [])];
-    for (const make of targets) {
-      const target = await make(join(dir, make === skepsisTarget ? 'skepsis' : 'etcd'));
-      try {
-        results.set(target.name, await measure(target));
-      } finally {
-        await target.stop();
+    // Both stores run side by side; every load point alternates between them, round after round,
+    // so a noisy neighbour on a shared machine hits both alike. Ratios are of the medians.
+    targets.push(await skepsisTarget(join(dir, 'skepsis')));
+    if (flags.vs === 'etcd') targets.push(await etcdTarget(join(dir, 'etcd')));
+    for (const target of targets) rss.set(target.name, { fresh: target.pids().map(rssMb), after: [] });
+    for (let round = 0; round < rounds; round++) {
+      for (const { kind, concurrency } of points) {
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const target of order) {
+          const row = await load(target, kind, concurrency);
+          const key = `${target.name} ${kind} c=${concurrency}`;
+          samples.set(key, [...(samples.get(key) ?? []), row]);
+          process.stderr.write(
+            `round ${round + 1}/${rounds} ${key}: ${row.opsPerSec.toFixed(0)} ops/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms, ` +
+              `cpu/op server ${row.serverCpuMs.toFixed(2)} ms client ${row.clientCpuMs.toFixed(2)} ms\n`,
+          );
+        }
       }
     }
+    for (const target of targets) {
+      rss.get(target.name)!.after = target.pids().map(rssMb);
+      const runs: number[] = [];
+      for (let run = 0; run < failoverRuns; run++) runs.push(await failover(target));
+      failovers.set(target.name, runs);
+    }
   } finally {
+    for (const target of targets) await target.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nbench:kv — 3 nodes on loopback, fsync on, ${durationMs} ms per point`);
-  const names = [...results.keys()];
-  console.log(['load'.padEnd(12), ...names.map((n) => `${n} ops/s  p50 ms  p99 ms`.padEnd(32)), names.length > 1 ? 'ratio' : ''].join(' '));
-  for (const key of results.get(names[0])!.rows.keys()) {
-    const cells = names.map((name) => {
-      const row = results.get(name)!.rows.get(key)!;
-      return `${row.opsPerSec.toFixed(0).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}`.padEnd(32);
-    });
-    const ratio =
-      names.length > 1
-        ? `${(results.get(names[0])!.rows.get(key)!.opsPerSec / results.get(names[1])!.rows.get(key)!.opsPerSec).toFixed(2)}x`
-        : '';
-    console.log([key.padEnd(12), ...cells, ratio].join(' '));
+  const names = targets.map((target) => target.name);
+  console.log(`\nbench:kv — 3 nodes on loopback, fsync on, ${durationMs} ms per point, median of ${rounds} interleaved round(s)`);
+  console.log(
+    ['load'.padEnd(10), ...names.map((n) => `${n} ops/s  p50 ms  p99 ms  cpu/op`.padEnd(40)), names.length > 1 ? 'ratio' : ''].join(' '),
+  );
+  for (const { kind, concurrency } of points) {
+    const point = `${kind} c=${concurrency}`;
+    const rows = names.map((name) => medianRow(samples.get(`${name} ${point}`)!));
+    const cells = rows.map((row) =>
+      `${row.opsPerSec.toFixed(0).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}  ${row.serverCpuMs.toFixed(2).padStart(6)}`.padEnd(
+        40,
+      ),
+    );
+    const ratio = rows.length > 1 ? `${(rows[0].opsPerSec / rows[1].opsPerSec).toFixed(2)}x` : '';
+    console.log([point.padEnd(10), ...cells, ratio].join(' '));
   }
+  console.log('(cpu/op: CPU ms per completed operation, the three server processes summed)');
   for (const name of names) {
-    const figures = results.get(name)!;
+    const runs = failovers.get(name)!;
+    const { fresh, after } = rss.get(name)!;
     console.log(
-      `${name}: failover (leader SIGKILL -> first successful write) median ${median(figures.failoverMs).toFixed(0)} ms of [${figures.failoverMs.map((v) => v.toFixed(0)).join(', ')}]; ` +
-        `RSS fresh ${figures.rssFreshMb.map((v) => v.toFixed(0)).join('/')} MB, after load ${figures.rssAfterMb.map((v) => v.toFixed(0)).join('/')} MB`,
+      `${name}: failover (leader SIGKILL -> first successful write) median ${median(runs).toFixed(0)} ms of [${runs.map((v) => v.toFixed(0)).join(', ')}]; ` +
+        `RSS fresh ${fresh.map((v) => v.toFixed(0)).join('/')} MB, after load ${after.map((v) => v.toFixed(0)).join('/')} MB`,
     );
   }
 }
