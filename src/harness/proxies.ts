@@ -1,20 +1,26 @@
 // The proxies a harnessed cluster's links go through: one per directed peer link (frames mode, so a
 // fault acts on whole messages) and one per client->node link (stream mode), and the Net over them.
+// They run on a worker thread of their own (nemesis/proxy-host.ts), so a busy harness never holds a
+// message back.
 
 import { createNet, type NetLink } from '../../nemesis/net.js';
-import { Proxy } from '../../nemesis/proxy.js';
+import type { ProxyStats } from '../../nemesis/proxy.js';
+import { startProxyHost, type ProxySpec, type RemoteProxy } from '../../nemesis/proxy-host.js';
 import { CLIENT, type Net } from '../../nemesis/types.js';
 import type { Random } from '../raft/random.js';
 
 export interface LinkProxies {
   /** Keyed `from->to`. */
-  peerProxies: Map<string, Proxy>;
+  peerProxies: Map<string, RemoteProxy>;
   /** Keyed by node id. */
-  clientProxies: Map<string, Proxy>;
-  all: Proxy[];
+  clientProxies: Map<string, RemoteProxy>;
   net: Net;
   /** Where `from` dials `to`. */
   peerPort(from: string, to: string): number;
+  /** Every proxy's counters, keyed by its name (`n1->n2`, `client->n1`). */
+  stats(): Promise<Map<string, ProxyStats>>;
+  /** Why the proxies stopped forwarding, if they did (their worker failed). */
+  failure(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -23,54 +29,50 @@ export async function startLinkProxies(
   peerPorts: Map<string, number>,
   clientPorts: Map<string, number> | undefined,
   random: Random,
+  onFailure?: (error: Error) => void,
 ): Promise<LinkProxies> {
-  const peerProxies = new Map<string, Proxy>();
-  const clientProxies = new Map<string, Proxy>();
-  const all: Proxy[] = [];
-  const add = async (proxy: Proxy) => {
-    all.push(proxy);
-    await proxy.start();
-    return proxy;
-  };
-  try {
-    for (const from of ids) {
-      for (const to of ids) {
-        if (from === to) continue;
-        const name = `${from}->${to}`;
-        peerProxies.set(
-          name,
-          await add(new Proxy({ name, targetHost: '127.0.0.1', targetPort: peerPorts.get(to)!, mode: 'frames', random: random.fork() })),
-        );
-      }
-      if (clientPorts) {
-        const name = `client->${from}`;
-        clientProxies.set(
-          from,
-          await add(
-            new Proxy({ name, targetHost: '127.0.0.1', targetPort: clientPorts.get(from)!, mode: 'stream', random: random.fork() }),
-          ),
-        );
-      }
+  const specs: ProxySpec[] = [];
+  for (const from of ids) {
+    for (const to of ids) {
+      if (from === to) continue;
+      specs.push({
+        name: `${from}->${to}`,
+        targetHost: '127.0.0.1',
+        targetPort: peerPorts.get(to)!,
+        mode: 'frames',
+        seed: random.nextUint32(),
+      });
     }
-  } catch (error) {
-    await Promise.all(all.map((proxy) => proxy.close()));
-    throw error;
+    if (clientPorts) {
+      specs.push({
+        name: `client->${from}`,
+        targetHost: '127.0.0.1',
+        targetPort: clientPorts.get(from)!,
+        mode: 'stream',
+        seed: random.nextUint32(),
+      });
+    }
   }
-  const links: NetLink[] = [
-    ...[...peerProxies].map(([key, proxy]): NetLink => {
-      const [from, to] = key.split('->');
-      return { from, to, proxy };
-    }),
-    ...[...clientProxies].map(([id, proxy]): NetLink => ({ from: CLIENT, to: id, proxy })),
-  ];
+  const host = await startProxyHost(specs, onFailure);
+  const peerProxies = new Map<string, RemoteProxy>();
+  const clientProxies = new Map<string, RemoteProxy>();
+  const links: NetLink[] = [];
+  for (const proxy of host.proxies) {
+    const [from, to] = proxy.name.split('->');
+    if (from === CLIENT) clientProxies.set(to, proxy);
+    else peerProxies.set(proxy.name, proxy);
+    links.push({ from, to, proxy });
+  }
   return {
     peerProxies,
     clientProxies,
-    all,
     net: createNet(links),
     peerPort: (from, to) => peerProxies.get(`${from}->${to}`)!.port,
-    close: async () => {
-      await Promise.all(all.map((proxy) => proxy.close()));
+    stats: async () => {
+      const stats = await host.stats();
+      return new Map(host.proxies.map((proxy, i) => [proxy.name, stats[i]]));
     },
+    failure: host.failure,
+    close: host.close,
   };
 }

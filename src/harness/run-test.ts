@@ -90,7 +90,14 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const ports = await freePorts(config.nodes * 2);
   const peerPorts = new Map(ids.map((id, i) => [id, ports[i]]));
   const clientPorts = new Map(ids.map((id, i) => [id, ports[config.nodes + i]]));
-  const proxies = config.proxies ? await startLinkProxies(ids, peerPorts, clientPorts, random.fork()) : undefined;
+  const problems: string[] = [];
+  const abort = new AbortController();
+  // Proxies that stop forwarding end the run: what follows would measure the harness, not the store.
+  const onProxyFailure = (error: Error) => {
+    problems.push(`the proxies stopped: ${error.message}`);
+    abort.abort();
+  };
+  const proxies = config.proxies ? await startLinkProxies(ids, peerPorts, clientPorts, random.fork(), onProxyFailure) : undefined;
   const cluster = await prepareLocalCluster({
     nodes: config.nodes,
     dir: join(dir, 'nodes'),
@@ -101,14 +108,12 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   });
   // Created once the cluster is up, so the history's clock starts with the workload.
   let recorder: Recorder | undefined;
-  const problems: string[] = [];
   let interrupted = false;
   const closeAll = async () => {
     await cluster.stop().catch(() => cluster.kill());
     await proxies?.close();
   };
   const started_ = performance.now();
-  const abort = new AbortController();
   let schedule: Promise<ScheduleResult> | undefined;
   try {
     try {
