@@ -23,6 +23,8 @@ export interface NodeStorage extends Storage {
   compact(index: number, data: Uint8Array): Promise<unknown> | unknown;
   /** Resolves when everything appended so far is durable. */
   sync(): Promise<void>;
+  /** Makes everything appended so far durable before returning true, blocking; false: use sync(). */
+  syncNow?(): boolean;
   sizeBytes(): { logBytes: number; snapshotBytes: number };
 }
 
@@ -336,7 +338,12 @@ export class KvNode {
         else later.push(message);
       }
     }
-    if (mustSync) await this.storage.sync();
+    if (mustSync) {
+      // A follower can do nothing useful before its write is durable, so it writes on this thread
+      // when it can (no thread-pool round trip on the commit path); a leader keeps serving meanwhile.
+      const blocked = this.raft.role !== 'leader' && this.storage.syncNow?.() === true;
+      if (!blocked) await this.storage.sync();
+    }
     // 2. Send what depended on it.
     for (const message of later) this.transport.send(message);
     // 3. Install and apply.

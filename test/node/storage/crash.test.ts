@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** Runs the child until it has acknowledged `acks` writes, kills it with SIGKILL, returns the last ack. */
-async function runAndKill(dir: string, mode: 'honest' | 'lying', acks: number): Promise<number> {
+async function runAndKill(dir: string, mode: 'honest' | 'honest-now' | 'lying', acks: number): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
@@ -56,9 +56,9 @@ async function runAndKill(dir: string, mode: 'honest' | 'lying', acks: number): 
 }
 
 describe('kill -9', () => {
-  it('loses no acknowledged write with honest fsync', async () => {
+  it.each(['honest', 'honest-now'] as const)('loses no acknowledged write with honest fsync (%s)', async (mode) => {
     const dir = await tempDir();
-    const acked = await runAndKill(dir, 'honest', ACKS_BEFORE_KILL);
+    const acked = await runAndKill(dir, mode, ACKS_BEFORE_KILL);
     const storage = await DiskStorage.open({ dir, configuration: { voters: ['n1'] }, fsync: false });
     try {
       expect(storage.lastIndex()).toBeGreaterThanOrEqual(acked);

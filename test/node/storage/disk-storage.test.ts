@@ -399,6 +399,33 @@ describe('group commit and bounds', () => {
     expect(crashed.lastIndex()).toBe(300);
   });
 
+  it('syncNow() writes before it returns; it declines while other disk work is queued or in flight', async () => {
+    const dir = await tempDir();
+    const storage = await openStorage(dir, { fsync: true });
+    storage.append(entries(1, 3, 1));
+    storage.setHardState({ term: 1, vote: 'n2', commit: 2 });
+    const fsyncs = storage.counters.walFsyncs;
+    expect(storage.syncNow()).toBe(true);
+    expect(storage.counters.walFsyncs).toBe(fsyncs + 1);
+    // On disk already: a copy taken now, as a kill -9 would leave the directory, has it all.
+    const copy = await openStorage(await copyDir(dir));
+    expect(copy.lastIndex()).toBe(3);
+    expect(copy.initialState().hardState).toEqual({ term: 1, vote: 'n2', commit: 2 });
+
+    storage.append(entries(4, 4, 1));
+    const pending = storage.sync();
+    storage.append(entries(5, 5, 1));
+    expect(storage.syncNow()).toBe(false); // the drain for entry 4 has not run: order first
+    await pending;
+    await storage.sync();
+    expect(storage.syncNow()).toBe(true); // nothing queued: nothing to write
+    const lying = await openStorage(await tempDir(), { lyingFsync: true });
+    lying.append(entries(1, 1, 1));
+    expect(lying.syncNow()).toBe(false);
+    await storage.close();
+    expect((await openStorage(dir)).lastIndex()).toBe(5);
+  });
+
   it('sync() with nothing queued does not fsync; fsync: false never does', async () => {
     const dir = await tempDir();
     const storage = await openStorage(dir, { fsync: true });

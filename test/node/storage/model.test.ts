@@ -18,6 +18,7 @@ type Command =
   | { kind: 'compact'; at: number }
   | { kind: 'leader-snapshot'; ahead: number; term: number }
   | { kind: 'sync' }
+  | { kind: 'sync-now' }
   | { kind: 'reopen' }
   | { kind: 'crash' };
 
@@ -43,6 +44,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.constant({ kind: 'sync' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'sync-now' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
 );
@@ -110,6 +112,10 @@ describe('DiskStorage against the MemoryStorage model', () => {
               }
               case 'sync':
                 await disk.sync();
+                break;
+              case 'sync-now':
+                // The blocking write (a follower's), mixed with queued async work: falls back when it must.
+                if (!disk.syncNow()) await disk.sync();
                 break;
               case 'reopen':
                 await disk.close();
