@@ -58,6 +58,8 @@ export const BUG_HUNTS: HuntSpec[] = [
     ],
   },
   {
+    // Short election timeouts (the node's own flags) make followers time out close together, so
+    // elections are often contested: two candidates of one term ask the same voters.
     name: 'vote-twice',
     args: [
       '--nodes',
@@ -65,9 +67,11 @@ export const BUG_HUNTS: HuntSpec[] = [
       '--workload',
       'register',
       '--nemesis',
-      'partition:halves,kill:leader',
+      'kill:leader,partition:isolate-leader',
       '--nemesis-interval',
-      '2',
+      '1',
+      '--node-arg=--election-timeout-ms=50',
+      '--node-arg=--heartbeat-interval-ms=10',
       '--unsafe-bug',
       'vote-twice',
     ],
@@ -75,6 +79,21 @@ export const BUG_HUNTS: HuntSpec[] = [
 ];
 
 export const CORRECT_NODE_RUNS: HuntSpec[] = [
+  {
+    name: 'correct: vote-twice command',
+    args: [
+      '--nodes',
+      '5',
+      '--workload',
+      'register',
+      '--nemesis',
+      'kill:leader,partition:isolate-leader',
+      '--nemesis-interval',
+      '1',
+      '--node-arg=--election-timeout-ms=50',
+      '--node-arg=--heartbeat-interval-ms=10',
+    ],
+  },
   {
     name: 'correct: register',
     args: ['--nodes', '5', '--workload', 'register', '--nemesis', 'partition,kill,pause', '--nemesis-interval', '3'],
