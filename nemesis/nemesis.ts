@@ -53,7 +53,7 @@ export interface NemesisOptions {
   transfersMax?: number;
   /** How often the chase asks who leads. Default 20 ms. */
   chasePollMs?: number;
-  /** The chase cuts a new leader off after a random delay in [0, chaseDelayMaxMs]. Default 50 ms. */
+  /** The chase cuts a new leader off after a random delay in [0, chaseDelayMaxMs]. Default 250 ms. */
   chaseDelayMaxMs?: number;
   /** Cut-offs per chase window at most. Default 1000. */
   chaseCutsMax?: number;
@@ -160,7 +160,7 @@ function resolveNemesisOptions(options: NemesisOptions): ResolvedNemesisOptions 
     transferIntervalMs: options.transferIntervalMs ?? 1000,
     transfersMax: options.transfersMax ?? 100,
     chasePollMs: options.chasePollMs ?? 20,
-    chaseDelayMaxMs: options.chaseDelayMaxMs ?? 50,
+    chaseDelayMaxMs: options.chaseDelayMaxMs ?? 250,
     chaseCutsMax: options.chaseCutsMax ?? 1000,
   };
   if (typeof resolved.transferIntervalMs !== 'number' || !Number.isFinite(resolved.transferIntervalMs) || resolved.transferIntervalMs < 1)
