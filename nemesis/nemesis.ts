@@ -1,13 +1,13 @@
-// The nemeses (partition, kill, pause, flaky, disk, transfer) as plain Nemesis objects, and the
+// The nemeses (partition, kill, pause, flaky, disk, transfer, chase) as plain Nemesis objects, and the
 // spec parser behind `--nemesis partition:halves,kill`. Scheduling lives in schedule.ts.
 
-import { makeGrudge, majority, PARTITION_SHAPES, type PartitionShape, shapesFor, shuffled } from './grudge.js';
+import { cutBetween, makeGrudge, majority, PARTITION_SHAPES, type PartitionShape, shapesFor, shuffled } from './grudge.js';
 import { type LinkFault, ProxyOptionsError, validateLinkFault } from './proxy.js';
 import { type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
 
-export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer';
+export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer' | 'chase';
 /** Every kind a spec may name; 'none' means no faults at all. */
-export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = ['none', 'partition', 'kill', 'pause', 'flaky', 'disk', 'transfer'];
+export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = ['none', 'partition', 'kill', 'pause', 'flaky', 'disk', 'transfer', 'chase'];
 
 export type NodeTarget = 'one' | 'minority' | 'majority' | 'all' | 'leader';
 /** Targets for kill and pause; 'random' picks one per start. */
@@ -15,6 +15,10 @@ export const NODE_TARGETS: readonly (NodeTarget | 'random')[] = ['one', 'minorit
 
 export type DiskDamage = 'truncate' | 'corrupt';
 export const DISK_DAMAGES: readonly (DiskDamage | 'random')[] = ['truncate', 'corrupt', 'random'];
+
+/** Who the chase cuts off with each new leader: one follower (`pair`) or nobody (`alone`). */
+export type ChaseVariant = 'pair' | 'alone';
+export const CHASE_VARIANTS: readonly ChaseVariant[] = ['pair', 'alone'];
 
 export type FlakyVariant = 'delay' | 'loss' | 'both';
 export const FLAKY_VARIANTS: readonly FlakyVariant[] = ['delay', 'loss', 'both'];
@@ -28,6 +32,7 @@ export const NEMESIS_VARIANTS: Readonly<Record<NemesisKind | 'none', readonly st
   flaky: ['both', 'delay', 'loss'],
   disk: ['random', 'truncate', 'corrupt'],
   transfer: [],
+  chase: [...CHASE_VARIANTS],
 };
 
 /** One parsed spec item, e.g. `kill:leader` -> { kind: 'kill', variant: 'leader' }. */
@@ -46,6 +51,12 @@ export interface NemesisOptions {
   transferIntervalMs?: number;
   /** Transfers per storm window at most. Default 100. */
   transfersMax?: number;
+  /** How often the chase asks who leads. Default 20 ms. */
+  chasePollMs?: number;
+  /** The chase cuts a new leader off after a random delay in [0, chaseDelayMaxMs]. Default 250 ms. */
+  chaseDelayMaxMs?: number;
+  /** Cut-offs per chase window at most. Default 1000. */
+  chaseCutsMax?: number;
 }
 
 /** A bad spec or option; the message names the bad value and lists the allowed ones. */
@@ -115,6 +126,12 @@ export function createNemesis(spec: string | readonly string[], options: Nemesis
         return diskNemesis(item.variant as DiskDamage | 'random');
       case 'transfer':
         return transferNemesis(resolved.transferIntervalMs, resolved.transfersMax);
+      case 'chase':
+        return chaseNemesis(item.variant as ChaseVariant, {
+          pollMs: resolved.chasePollMs,
+          delayMaxMs: resolved.chaseDelayMaxMs,
+          cutsMax: resolved.chaseCutsMax,
+        });
     }
   });
 }
@@ -123,6 +140,9 @@ interface ResolvedNemesisOptions {
   flakyFault: LinkFault;
   transferIntervalMs: number;
   transfersMax: number;
+  chasePollMs: number;
+  chaseDelayMaxMs: number;
+  chaseCutsMax: number;
 }
 
 function resolveNemesisOptions(options: NemesisOptions): ResolvedNemesisOptions {
@@ -135,11 +155,24 @@ function resolveNemesisOptions(options: NemesisOptions): ResolvedNemesisOptions 
   }
   if (flakyFault.cutForward || flakyFault.cutBackward)
     throw new NemesisSpecError(`flakyFault cannot cut links, got ${JSON.stringify(options.flakyFault)}`);
-  const resolved = { flakyFault, transferIntervalMs: options.transferIntervalMs ?? 1000, transfersMax: options.transfersMax ?? 100 };
+  const resolved = {
+    flakyFault,
+    transferIntervalMs: options.transferIntervalMs ?? 1000,
+    transfersMax: options.transfersMax ?? 100,
+    chasePollMs: options.chasePollMs ?? 20,
+    chaseDelayMaxMs: options.chaseDelayMaxMs ?? 250,
+    chaseCutsMax: options.chaseCutsMax ?? 1000,
+  };
   if (typeof resolved.transferIntervalMs !== 'number' || !Number.isFinite(resolved.transferIntervalMs) || resolved.transferIntervalMs < 1)
     throw new NemesisSpecError(`transferIntervalMs must be a number >= 1, got ${JSON.stringify(options.transferIntervalMs)}`);
   if (!Number.isSafeInteger(resolved.transfersMax) || resolved.transfersMax < 1)
     throw new NemesisSpecError(`transfersMax must be a positive integer, got ${JSON.stringify(options.transfersMax)}`);
+  if (typeof resolved.chasePollMs !== 'number' || !Number.isFinite(resolved.chasePollMs) || resolved.chasePollMs < 1)
+    throw new NemesisSpecError(`chasePollMs must be a number >= 1, got ${JSON.stringify(options.chasePollMs)}`);
+  if (!Number.isSafeInteger(resolved.chaseDelayMaxMs) || resolved.chaseDelayMaxMs < 0)
+    throw new NemesisSpecError(`chaseDelayMaxMs must be an integer >= 0, got ${JSON.stringify(options.chaseDelayMaxMs)}`);
+  if (!Number.isSafeInteger(resolved.chaseCutsMax) || resolved.chaseCutsMax < 1)
+    throw new NemesisSpecError(`chaseCutsMax must be a positive integer, got ${JSON.stringify(options.chaseCutsMax)}`);
   return resolved;
 }
 
@@ -357,6 +390,72 @@ export function transferNemesis(intervalMs: number, transfersMax: number): Nemes
       stopper = undefined;
       ctx.log(`nemesis: stop transfer storm: ${counts.succeeded}/${counts.attempts} transfers succeeded`);
       return { f: 'stop-transfer', value: counts };
+    },
+  };
+}
+
+/**
+ * Leader chase (the shapes of Raft's Figure 8): while active, asks who leads every pollMs; each time
+ * a leader appears that is not the one already cut off, it waits a random 0..delayMaxMs, then cuts
+ * that leader (with one random follower for `pair`, alone for `alone`) off from the rest, lifting
+ * the previous cut. Each leader so gets a moment to commit and serve, then keeps its later entries
+ * on a minority while the majority elects the next one, over and over: entries of different terms
+ * pile up on minorities at the same indices. Client links stay up. Stop lifts the last cut.
+ */
+export function chaseNemesis(variant: ChaseVariant, options: { pollMs: number; delayMaxMs: number; cutsMax: number }): Nemesis {
+  let loop: Promise<{ cutOff: string[]; errors: number }> | undefined;
+  let stopper: AbortController | undefined;
+  let active: Link[] = [];
+  return {
+    name: `chase:${variant}`,
+    async start(ctx) {
+      const controller = new AbortController();
+      stopper = controller;
+      const signal = AbortSignal.any([controller.signal, ctx.signal]);
+      const clock = ctx.clock ?? realClock;
+      const random = ctx.random.fork();
+      const all = ctx.db.nodes;
+      loop = (async () => {
+        const counts = { cutOff: [] as string[], errors: 0 };
+        let chased: string | undefined;
+        while (!signal.aborted && counts.cutOff.length < options.cutsMax) {
+          try {
+            const leader = await ctx.db.leader();
+            if (leader !== undefined && leader !== chased && all.includes(leader) && !signal.aborted) {
+              await clock.sleep(random.nextInt(0, options.delayMaxMs + 1), signal);
+              if (signal.aborted) break;
+              const followers = all.filter((n) => n !== leader);
+              const island = variant === 'pair' ? [leader, random.pick(followers)] : [leader];
+              const cuts = cutBetween(
+                island,
+                all.filter((n) => !island.includes(n)),
+              );
+              ctx.net.uncut(active);
+              ctx.net.cut(cuts);
+              active = cuts;
+              chased = leader;
+              counts.cutOff.push(island.join('+'));
+            }
+          } catch {
+            counts.errors++;
+          }
+          await clock.sleep(options.pollMs, signal);
+        }
+        return counts;
+      })();
+      ctx.log(`nemesis: start chase ${variant}: every new leader cut off${variant === 'pair' ? ' with one follower' : ''}`);
+      return { f: 'start-chase', value: { variant, pollMs: options.pollMs, delayMaxMs: options.delayMaxMs } };
+    },
+    async stop(ctx) {
+      stopper?.abort();
+      const counts = loop === undefined ? { cutOff: [], errors: 0 } : await loop;
+      loop = undefined;
+      stopper = undefined;
+      const healed = active;
+      ctx.net.uncut(healed);
+      active = [];
+      ctx.log(`nemesis: stop chase: ${counts.cutOff.length} cut-offs (${counts.cutOff.join(' ')})`);
+      return { f: 'stop-chase', value: { variant, cutOffs: counts.cutOff, errors: counts.errors, cutsLifted: healed.length } };
     },
   };
 }

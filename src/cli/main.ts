@@ -19,6 +19,9 @@ export interface Command {
 /** A flag or value yargs rejected before any handler ran. */
 class CliUsageFailure extends Error {}
 
+/** The flags that may be given several times and collect every value (both spellings yargs sets). */
+const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt']);
+
 /** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -27,8 +30,16 @@ export async function run(argv: string[]): Promise<number> {
     .scriptName('skepsis')
     .usage('$0 <command> [options]\n\nDoes your replicated store stay linearizable when the network splits and nodes crash?')
     .strict()
-    // A flag given twice keeps the last value (so --node-arg can override a default); array flags still collect.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
+    // Array flags (--node-arg, --workload-opt, --unsafe-bug) collect every occurrence; any other flag
+    // given twice keeps the last value (so a node flag given later overrides a default). yargs's
+    // 'duplicate-arguments-array': false would keep only the last occurrence of array flags too.
+    .parserConfiguration({ 'duplicate-arguments-array': true })
+    .middleware((args) => {
+      for (const key of Object.keys(args)) {
+        const value = args[key];
+        if (key !== '_' && !ARRAY_FLAGS.has(key) && Array.isArray(value)) args[key] = value[value.length - 1];
+      }
+    }, true)
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .demandCommand(1, 'name a command (see --help)')

@@ -9,7 +9,10 @@ import type { NodeId } from './types.js';
  * Deliberate protocol bugs, for proving that the simulator and the harness find them. Never enable
  * outside tests.
  * - commit-prior-term: a leader commits entries of earlier terms by counting replicas (breaks the
- *   Figure 8 rule, so a committed entry can later be overwritten).
+ *   Figure 8 rule, so a committed entry can later be overwritten). It also appends no no-op on
+ *   taking office (with one, any acknowledgement after the election also covers a current-term
+ *   entry, which masks the bug), and serves ReadIndex reads once its commit index covers the log
+ *   it had when elected (instead of waiting for an entry of its own term to commit).
  * - vote-twice: a node grants a vote in a term although it already voted for another candidate in
  *   that term (two leaders can win one term).
  */

@@ -97,6 +97,8 @@ export class Raft {
   private readonly messageLimits: MessageLimits;
   private readonly unsafeVoteTwice: boolean;
   private readonly unsafeCommitPriorTerm: boolean;
+  /** The commit-prior-term bug's read rule: the last index this leader had when it took office. */
+  private electionLastIndex = 0;
 
   constructor(raftOptions: RaftOptions) {
     this.options = resolveOptions(raftOptions);
@@ -203,7 +205,7 @@ export class Raft {
     // Dropped reads not yet handed out count too, so a Ready never carries more than the bound.
     const held = this.readOnly.size + this.pendingReadContexts.length + this.droppedReads.length;
     if (held >= this.options.pendingReadsMax) return 'too-many-reads';
-    if (!this.committedEntryInCurrentTerm()) {
+    if (!this.mayServeReads()) {
       // Our commit index may lag the previous leader's until our no-op commits (thesis §6.4 step 1).
       this.pendingReadContexts.push(context);
       return 'accepted';
@@ -488,8 +490,11 @@ export class Raft {
       }
       this.progress.set(id, progress);
     }
+    this.electionLastIndex = lastIndex;
     // The no-op lets this leader commit (and so learn the commit index of) earlier terms' entries.
-    this.appendEntries([new Uint8Array(0)]);
+    // The commit-prior-term bug leaves it out: earlier terms' entries then commit by counting alone.
+    if (!this.unsafeCommitPriorTerm) this.appendEntries([new Uint8Array(0)]);
+    else this.maybeCommit(); // a single voter holds a majority of its own log
   }
 
   /**
@@ -509,7 +514,7 @@ export class Raft {
     // The commit-prior-term bug takes any entry a majority holds, whatever its term.
     const term = this.unsafeCommitPriorTerm ? this.log.termOrZero(index) : this.term;
     if (!this.log.maybeCommit(index, term)) return false;
-    if (this.pendingReadContexts.length > 0) {
+    if (this.pendingReadContexts.length > 0 && this.mayServeReads()) {
       const contexts = this.pendingReadContexts;
       this.pendingReadContexts = [];
       for (const context of contexts) this.startRead(context);
@@ -519,6 +524,17 @@ export class Raft {
 
   committedEntryInCurrentTerm(): boolean {
     return this.log.termOrZero(this.log.committed) === this.term;
+  }
+
+  /**
+   * Leader: whether the commit index is known to cover every committed entry, so ReadIndex may use
+   * it. The correct rule waits for an entry of this term (the no-op) to commit. The commit-prior-term
+   * bug, having no no-op, trusts its commit index once it covers the log it had on taking office
+   * (sound if commits were sound; with commits by counting it is not).
+   */
+  private mayServeReads(): boolean {
+    if (this.unsafeCommitPriorTerm) return this.log.committed >= this.electionLastIndex;
+    return this.committedEntryInCurrentTerm();
   }
 
   private startRead(context: string): void {

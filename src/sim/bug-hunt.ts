@@ -67,12 +67,12 @@ export function runBugHunt(options: BugHuntOptions): BugHuntResult {
 /**
  * Figure 8 of the Raft paper, with no-ops. Per round, with nodes picked at random:
  * 1. A leads; cut {A, B} off from {C, D, E}; A appends X at index i, which reaches B only.
- * 2. The majority side elects a leader E' (its no-op lands at i with a newer term); E' is cut off
- *    the moment it takes office, so nobody else gets that entry.
+ * 2. The majority side elects a leader E' (its no-op, and a client write, land at i with a newer
+ *    term); E' is cut off the moment it takes office, so nobody else gets those entries.
  * 3. Heal all but E': A or B leads again (term T2) and replicates X to C and D one entry per
  *    message, then its no-op. The moment it commits i, the X-holders A and B are cut off.
  *    Correct core: it commits i only once its no-op is on a majority, so C or D holds the no-op.
- *    Buggy core: it commits X as soon as a majority holds X, before the no-op got anywhere.
+ *    Buggy core: it has no no-op and commits X as soon as a majority holds X.
  * 4. Reconnect E'. Correct core: C or D (with the no-op) wins and keeps X. Buggy core: E' wins with
  *    C's and D's votes and lacks the committed X: leader completeness breaks.
  */
@@ -111,6 +111,8 @@ function figure8(sim: Simulator, rounds: number, progress: { roundsRun: number; 
     sim.runUntil(() => isolated !== undefined, 10_000);
     onLeader = undefined;
     if (isolated === undefined) continue;
+    // A client write reaches E' alone (the buggy core has no no-op to put there).
+    sim.propose(isolated, `Y${round}`);
     const eTerm = sim.raft(isolated)!.term;
     if (sim.raft(isolated)!.log.termOrZero(index) <= proposal.term) continue;
 

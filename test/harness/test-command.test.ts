@@ -69,8 +69,10 @@ describe('skepsis test', () => {
 
   // Each documented bug command must be reported; real processes are not bit-for-bit
   // reproducible, so up to five seeds are tried and one detection suffices here (npm run soak
-  // measures the rate).
-  for (const hunt of BUG_HUNTS.filter((h) => ['stale-read', 'no-dedup', 'lying-fsync'].includes(h.name))) {
+  // measures the rate). vote-twice was found in 7 of 8 seeds at 20 s, so missing all five is
+  // unlikely (about 1 in 30 000 at that rate). commit-prior-term is not found by its command yet
+  // (0 of 8 seeds; see README), so it is not here.
+  for (const hunt of BUG_HUNTS.filter((h) => ['stale-read', 'no-dedup', 'lying-fsync', 'vote-twice'].includes(h.name))) {
     it(`reports the ${hunt.name} bug`, { timeout: 600_000 }, async () => {
       const outputs: string[] = [];
       for (const seed of [1, 2, 3, 4, 5]) {
@@ -127,6 +129,26 @@ describe('skepsis test', () => {
     const results = JSON.parse(readFileSync(join(store, 'interrupted', 'latest', 'results.json'), 'utf8'));
     expect(results.interrupted).toBe(true);
     expect(results.stats.operations).toBeGreaterThan(0);
+    expect(await nodesAlive()).toEqual([]);
+  });
+
+  it('passes every --node-arg given (repeated array flags collect, they do not keep only the last)', async () => {
+    // Together these two are invalid (the heartbeat must be below the election timeout); either alone is fine.
+    const result = await skepsis([
+      'test',
+      '--nodes',
+      '3',
+      '--time-limit',
+      '1',
+      '--store',
+      store,
+      '--name',
+      'node-args',
+      '--node-arg=--election-timeout-ms=50',
+      '--node-arg=--heartbeat-interval-ms=60',
+    ]);
+    expect(result.exitCode, result.stderr).toBe(254);
+    expect(result.stderr).toMatch(/--heartbeat-interval-ms \(60\) must be below --election-timeout-ms \(50\)/);
     expect(await nodesAlive()).toEqual([]);
   });
 

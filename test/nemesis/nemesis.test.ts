@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  chaseNemesis,
   createNemesis,
   describeAllowedNemeses,
   NEMESIS_KINDS,
@@ -73,6 +74,12 @@ describe('spec parsing', () => {
     expect(() => createNemesis('flaky', { flakyFault: { cutForward: true } })).toThrow(/cannot cut/);
     expect(describeAllowedNemeses()).toContain('partition[:random|halves|isolate-one|isolate-leader|majorities-ring|bridge|one-way]');
     expect(describeAllowedNemeses()).toContain('transfer');
+    expect(describeAllowedNemeses()).toContain('chase[:pair|alone]');
+    expect(parseNemesisSpec('chase').map((s) => s.name)).toEqual(['chase:pair']);
+    expect(() => parseNemesisSpec('chase:trio')).toThrow('unknown chase variant "trio" in "chase:trio"; allowed: pair, alone');
+    expect(() => createNemesis('chase', { chasePollMs: 0 })).toThrow(/chasePollMs must be a number >= 1, got 0/);
+    expect(() => createNemesis('chase', { chaseDelayMaxMs: -1 })).toThrow(/chaseDelayMaxMs must be an integer >= 0, got -1/);
+    expect(() => createNemesis('chase', { chaseCutsMax: 1.5 })).toThrow(/chaseCutsMax must be a positive integer, got 1.5/);
   });
 });
 
@@ -205,5 +212,61 @@ describe('nemeses', () => {
       return nemesis.stop(ctx);
     };
     expect(((await clock.run(run())) as { value: { attempts: number } }).value.attempts).toBe(3);
+  });
+
+  /** Runs a chase for 1 s of virtual time while the leader moves n1 -> n3 -> n5 (and back to n1). */
+  async function chase(variant: 'pair' | 'alone', seed: number) {
+    const clock = new VirtualClock();
+    const { db, faults, ctx, net } = setup(seed, clock);
+    const nemesis = chaseNemesis(variant, { pollMs: 20, delayMaxMs: 50, cutsMax: 1000 });
+    const cutsSeen: string[] = [];
+    const run = async (): Promise<unknown> => {
+      const started = await nemesis.start(ctx);
+      expect(started).toMatchObject({ f: 'start-chase', value: { variant } });
+      for (const [atMs, leader] of [
+        [200, 'n3'],
+        [500, 'n5'],
+        [800, 'n1'],
+      ] as const) {
+        clock.at(atMs, () => {
+          db.leaderNode = leader;
+        });
+      }
+      for (const atMs of [150, 450, 750, 990]) clock.at(atMs, () => cutsSeen.push(net.describe()));
+      await clock.sleep(1000);
+      return nemesis.stop(ctx);
+    };
+    const stopped = (await clock.run(run())) as { f: string; value: { cutOffs: string[]; cutsLifted: number } };
+    expect(allHealthy(faults)).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+    return { stopped, cutsSeen };
+  }
+
+  it('chase: cuts every new leader off (with one follower for pair), moving the cut; stop lifts it', async () => {
+    const { stopped, cutsSeen } = await chase('pair', 11);
+    expect(stopped.f).toBe('stop-chase');
+    const islands = stopped.value.cutOffs.map((island) => island.split('+'));
+    expect(islands.map((island) => island[0])).toEqual(['n1', 'n3', 'n5', 'n1']);
+    for (const island of islands) {
+      expect(island.length).toBe(2);
+      expect(island[1]).not.toBe(island[0]);
+    }
+    // One island at a time: 2 x 3 nodes, both ways.
+    expect(stopped.value.cutsLifted).toBe(12);
+    for (const line of cutsSeen) expect(line.split('cut: ')[1]?.split(' ').length).toBe(12);
+    // Client links are never cut.
+    for (const line of cutsSeen) expect(line).not.toMatch(/client/);
+    const alone = await chase('alone', 11);
+    expect(alone.stopped.value.cutOffs).toEqual(['n1', 'n3', 'n5', 'n1']);
+    expect(alone.stopped.value.cutsLifted).toBe(8);
+  });
+
+  it('chase: the same seed gives the same cut-offs, another seed may differ', async () => {
+    const a = await chase('pair', 21);
+    const b = await chase('pair', 21);
+    expect(b.stopped.value.cutOffs).toEqual(a.stopped.value.cutOffs);
+    expect(b.cutsSeen).toEqual(a.cutsSeen);
+    const others = await Promise.all([22, 23, 24, 25].map((seed) => chase('pair', seed)));
+    expect(others.some((o) => o.stopped.value.cutOffs.join() !== a.stopped.value.cutOffs.join())).toBe(true);
   });
 });

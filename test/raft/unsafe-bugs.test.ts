@@ -18,11 +18,17 @@ function voteTwice(bugs: UnsafeBug[]): { granted: string; vote: string } {
 }
 
 function commitPriorTerm(bugs: UnsafeBug[]): number {
+  return electedWithPriorTermEntry(bugs).log.committed;
+}
+
+/** n1 leads term 3 (by a transfer's election) holding an entry of term 1 at index 2 that n2 also holds; n2 acknowledged index 2. */
+function electedWithPriorTermEntry(bugs: UnsafeBug[], beforeAck?: (n1: ReturnType<Harness['raft']>) => void) {
   // n1 leads term 3 holding an entry of term 1 at index 2 that n2 also holds.
   const h = new Harness(['n1', 'n2', 'n3'], { unsafeBugs: bugs }).withLogs({ n1: [1, 1], n2: [1, 1], n3: [1] });
   const n1 = h.raft('n1');
   n1.campaign('election', true);
   n1.step({ type: 'RequestVoteResponse', from: 'n2', to: 'n1', term: n1.term, granted: true });
+  beforeAck?.(n1);
   n1.step({
     type: 'AppendEntriesResponse',
     from: 'n2',
@@ -34,7 +40,7 @@ function commitPriorTerm(bugs: UnsafeBug[]): number {
     hintIndex: 0,
     hintTerm: 0,
   });
-  return n1.log.committed;
+  return n1;
 }
 
 describe('unsafe bug switches', () => {
@@ -46,5 +52,27 @@ describe('unsafe bug switches', () => {
   it('commit-prior-term: commits an earlier term entry by counting replicas', () => {
     expect(commitPriorTerm([])).toBe(1);
     expect(commitPriorTerm(['commit-prior-term'])).toBe(2);
+  });
+
+  it('commit-prior-term: the new leader appends no no-op, and serves reads once its election-time log is committed', () => {
+    let correctRead: string | undefined;
+    const correct = electedWithPriorTermEntry([], (n1) => {
+      correctRead = n1.readIndex('r1');
+    });
+    expect(correct.log.lastIndex()).toBe(3); // the no-op
+    expect(correctRead).toBe('accepted');
+    expect(correct.committedEntryInCurrentTerm()).toBe(false);
+    let buggyRead: string | undefined;
+    let pendingBeforeAck = -1;
+    const buggy = electedWithPriorTermEntry(['commit-prior-term'], (n1) => {
+      buggyRead = n1.readIndex('r1');
+      pendingBeforeAck = (n1 as unknown as { pendingReadContexts: string[] }).pendingReadContexts.length;
+    });
+    expect(buggy.log.lastIndex()).toBe(2); // no no-op
+    expect(buggyRead).toBe('accepted');
+    expect(pendingBeforeAck).toBe(1); // waits: commit 1 < 2
+    // The ack committed index 2 (term 1) by counting; the read went out at once.
+    expect((buggy as unknown as { pendingReadContexts: string[] }).pendingReadContexts).toEqual([]);
+    expect((correct as unknown as { pendingReadContexts: string[] }).pendingReadContexts).toEqual(['r1']);
   });
 });
