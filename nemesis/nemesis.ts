@@ -7,7 +7,16 @@ import { type Link, type Nemesis, type NemesisContext, realClock } from './types
 
 export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer' | 'chase';
 /** Every kind a spec may name; 'none' means no faults at all. */
-export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = ['none', 'partition', 'kill', 'pause', 'flaky', 'disk', 'transfer', 'chase'];
+export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = [
+  'none',
+  'partition',
+  'kill',
+  'pause',
+  'flaky',
+  'disk',
+  'transfer',
+  'chase',
+];
 
 export type NodeTarget = 'one' | 'minority' | 'majority' | 'all' | 'leader';
 /** Targets for kill and pause; 'random' picks one per start. */

@@ -113,11 +113,17 @@ export async function startProxyHost(specs: readonly ProxySpec[], onFailure?: (e
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       try {
         if (failure === undefined) await ask({ type: 'close' });
       } finally {
         closed = true;
-        if (!exited) await worker.terminate();
+        // The worker ends by itself after 'closed'; terminate it if it does not, or if close failed.
+        if (!exited) {
+          const timer = setTimeout(() => void worker.terminate(), failure === undefined ? 2000 : 0);
+          await ended;
+          clearTimeout(timer);
+        }
       }
     })();
     return closing;

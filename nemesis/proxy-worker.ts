@@ -55,6 +55,8 @@ async function handle(request: HostRequest): Promise<void> {
     case 'close':
       await Promise.all(proxies.map((proxy) => proxy.close()));
       reply({ type: 'closed', id: request.id });
+      // Nothing is left to keep the thread alive: it ends on its own (and writes its --cpu-prof).
+      port.close();
       return;
   }
 }

@@ -12,6 +12,7 @@ import { renderHtml } from '../../checker/html.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText, resultJson } from '../../checker/report.js';
 import { getWorkload } from '../../workloads/index.js';
+import { checkNodeLogs } from './node-logs.js';
 import { renderReport } from './report.js';
 import { combineValidity, type FaultWindow, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
 
@@ -165,6 +166,13 @@ export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promi
     summary.push(`${config.workload}: ${workloadCheck.summary}`);
     text += `${text ? '\n' : ''}${config.workload} check: ${workloadCheck.summary}`;
   }
+  const nodeLogs = await checkNodeLogs(dir);
+  verdicts.push(nodeLogs.valid);
+  if (!nodeLogs.valid) {
+    const first = nodeLogs.matches[0];
+    summary.push(`node logs: ${nodeLogs.count} line(s) report a broken Raft invariant, first ${first.node}: ${first.line}`);
+    text += `${text ? '\n' : ''}node logs: ${nodeLogs.count} safety violation line(s):\n${nodeLogs.matches.map((m) => `  ${m.node}: ${m.line}`).join('\n')}`;
+  }
   const problems = extras.problems ?? [];
   if (problems.length > 0) summary.push(`problems: ${problems.join('; ')}`);
   if (extras.interrupted) summary.push('interrupted before the time limit');
@@ -177,6 +185,7 @@ export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promi
     interrupted: extras.interrupted ?? false,
     linearizability,
     workloadCheck,
+    nodeLogs,
     stats,
     availability,
     faults: windows,

@@ -445,6 +445,15 @@ function renderChecks(results: TestResults): string {
     rows.push('<tr><th>linearizability</th><td class="dim">not checked (the workload has no model)</td><td></td></tr>');
   }
   if (results.workloadCheck) rows.push(checkRow('workload', results.workloadCheck.valid, String(results.workloadCheck.summary)));
+  // Older results.json files have no node-log check.
+  const logs = results.nodeLogs as TestResults['nodeLogs'] | undefined;
+  if (logs !== undefined) {
+    const detail =
+      logs.count === 0
+        ? `no node reported a broken Raft invariant ("${logs.pattern}")`
+        : `${logs.count} line(s) report a broken Raft invariant: ${logs.matches.map((m) => `${m.node}: ${m.line}`).join(' | ')}`;
+    rows.push(checkRow('node logs', logs.valid, detail));
+  }
   const checkMs = typeof results.checkElapsedMs === 'number' ? `all checks took ${formatMs(results.checkElapsedMs)}` : '';
   const runMs = typeof results.elapsedMs === 'number' ? `the run took ${formatMs(results.elapsedMs)}` : '';
   return `<div class="checks"><table>${rows.join('')}</table><p class="dim">${[runMs, checkMs].filter(Boolean).join('; ')}</p></div>`;

@@ -2,6 +2,7 @@
 // store folder also holds history.jsonl (the checker's format), the nodes' logs and report.html.
 
 import type { Validity } from '../../checker/check.js';
+import type { NodeLogCheck } from './node-logs.js';
 
 /** test.json: every option of the run, the seed and the git commit, so it can be repeated. */
 export interface TestConfig {
@@ -56,6 +57,8 @@ export interface TestResults {
   linearizability: (Record<string, unknown> & { valid: Validity; elapsedMs: number }) | null;
   /** The workload's own check (e.g. set: lost and duplicated elements), or null. */
   workloadCheck: { valid: Validity; summary: string } | null;
+  /** Node log lines reporting a broken Raft invariant (src/harness/node-logs.ts). */
+  nodeLogs: NodeLogCheck;
   stats: OutcomeCounts & { byF: Record<string, OutcomeCounts>; operations: number; opsPerSecond: number };
   /** Share of ops that ended ok, overall and while some fault was active. */
   availability: { overall: number; duringFaults: number | null; outsideFaults: number | null };

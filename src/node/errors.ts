@@ -31,3 +31,6 @@ export function nodeError(error: NodeErrorCode, indefinite: boolean, leader?: st
 export function isNodeError(answer: NodeAnswer): answer is NodeError {
   return !answer.ok && 'indefinite' in answer;
 }
+
+/** Starts a node log line that reports a broken Raft invariant; `skepsis test` fails a run whose node logs have one. */
+export const SAFETY_VIOLATION_MARKER = 'SAFETY VIOLATION';

@@ -13,7 +13,7 @@ import { Random } from '../raft/random.js';
 import type { Ready } from '../raft/ready.js';
 import type { Storage } from '../raft/storage.js';
 import type { Entry, HardState, NodeId, Snapshot } from '../raft/types.js';
-import { nodeError, type NodeAnswer, type NodeError } from './errors.js';
+import { nodeError, SAFETY_VIOLATION_MARKER, type NodeAnswer, type NodeError } from './errors.js';
 
 /** What the loop needs from durable storage (DiskStorage, or MemoryStorage-like in tests). */
 export interface NodeStorage extends Storage {
@@ -118,6 +118,8 @@ export class KvNode {
   /** Index of the last entry applied (no-ops included). */
   private applied: number;
   private compacting = false;
+  /** Peers and terms already reported as safety violations (one line each, bounded). */
+  private readonly safetyReported = new Set<string>();
   private readonly onFatal: (error: Error) => void;
 
   constructor(options: KvNodeOptions, onFatal: (error: Error) => void) {
@@ -176,7 +178,20 @@ export class KvNode {
   receive(message: Message): void {
     if (this.stopped) return;
     const rejected = this.raft.step(message);
-    if (rejected !== undefined) this.log(`rejected message from ${String((message as { from?: unknown }).from)}: ${rejected}`);
+    if (rejected !== undefined) {
+      const from = String((message as { from?: unknown }).from);
+      this.log(`rejected message from ${from}: ${rejected}`);
+      // Two different entries committed at one index: Raft's safety is broken somewhere in the
+      // cluster (a buggy peer, or a disk that lost acknowledged records). Said loudly, in the words
+      // the harness looks for in node logs (SAFETY_VIOLATION_MARKER).
+      const key = `${from}/${message.term}`;
+      if (rejected === 'overwrites-committed' && !this.safetyReported.has(key) && this.safetyReported.size < 1000) {
+        this.safetyReported.add(key);
+        this.log(
+          `${SAFETY_VIOLATION_MARKER}: ${from} (term ${message.term}) sent entries that conflict with entries this node holds as committed (commit ${this.raft.status().commit})`,
+        );
+      }
+    }
     this.drive();
   }
 

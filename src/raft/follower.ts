@@ -38,7 +38,13 @@ function respond(r: Raft, to: string, success: boolean, matchIndex: number, reje
 export function handleAppendEntries(r: Raft, m: AppendEntries): void {
   const log = r.log;
   if (m.prevLogIndex < log.committed) {
-    // Everything up to our commit matches any legitimate leader; say where to resume.
+    // Everything up to our commit matches any legitimate leader (Leader Completeness), so what it
+    // sends for that range must be what we hold; anything else means safety is already broken.
+    if (conflictsWithCommitted(log, m)) {
+      r.reject('overwrites-committed');
+      return;
+    }
+    // Say where to resume.
     respond(r, m.from, true, log.committed);
     return;
   }
@@ -55,6 +61,21 @@ export function handleAppendEntries(r: Raft, m: AppendEntries): void {
   }
   const lastNew = log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.commit, m.entries)!;
   respond(r, m.from, true, lastNew);
+}
+
+/** Whether `m` names, at or below our commit index, an entry whose term differs from ours (compacted entries are not checked). */
+function conflictsWithCommitted(log: Raft['log'], m: AppendEntries): boolean {
+  const differs = (index: number, term: number) => {
+    if (index > log.committed || index < log.firstIndex()) return false;
+    const ours = log.term(index);
+    return typeof ours === 'number' && ours !== term;
+  };
+  if (m.prevLogIndex > 0 && differs(m.prevLogIndex, m.prevLogTerm)) return true;
+  for (const entry of m.entries) {
+    if (entry.index > log.committed) break;
+    if (differs(entry.index, entry.term)) return true;
+  }
+  return false;
 }
 
 function handleHeartbeat(r: Raft, m: Heartbeat): void {

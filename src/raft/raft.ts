@@ -91,6 +91,8 @@ export class Raft {
   /** Accepted ReadIndex contexts given up on a role or term change, for the next Ready. */
   private droppedReads: string[] = [];
   private readonly rejected = new Map<string, number>();
+  /** The reason the message being stepped was rejected by a handler, if it was. */
+  private stepRejection: string | undefined;
   private previousHardState: HardState;
   private previousSoftState: SoftState;
   private outstandingReady: Ready | undefined = undefined;
@@ -153,8 +155,9 @@ export class Raft {
       this.reject(reason);
       return reason;
     }
+    this.stepRejection = undefined;
     this.stepMessage(input as Message);
-    return undefined;
+    return this.stepRejection;
   }
 
   /** Appends a command if this node leads. The caller waits for `index` to be applied with `term`. */
@@ -315,8 +318,10 @@ export class Raft {
     this.messages.push(message);
   }
 
+  /** Counts a rejected message; step() returns the reason (a handler may reject after validation). */
   reject(reason: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    this.stepRejection = reason;
   }
 
   hardState(): HardState {

@@ -80,3 +80,33 @@ describe('option validation', () => {
     expect(new Raft(base()).options.unsafeBugs).toEqual([]);
   });
 });
+
+describe('a peer that contradicts committed entries', () => {
+  const ae = (term: number, prevLogIndex: number, prevLogTerm: number, entries: Entry[], commit: number) => ({
+    type: 'AppendEntries' as const,
+    from: 'n2',
+    to: 'n1',
+    term,
+    prevLogIndex,
+    prevLogTerm,
+    entries,
+    commit,
+  });
+  const at = (index: number, term: number): Entry => ({ term, index, data: new Uint8Array([index]) });
+
+  it('is refused and counted as overwrites-committed, also when it starts below our commit index', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    const n1 = h.raft('n1');
+    expect(n1.step(ae(1, 0, 0, [at(1, 1), at(2, 1), at(3, 1)], 3))).toBeUndefined();
+    h.process('n1');
+    expect(n1.log.committed).toBe(3);
+    // A "leader" of term 3 that holds 2@2 where we committed 2@1: Leader Completeness is broken.
+    expect(n1.step(ae(3, 1, 1, [at(2, 2), at(3, 3)], 3))).toBe('overwrites-committed');
+    expect(n1.step(ae(3, 2, 2, [at(3, 3)], 3))).toBe('overwrites-committed');
+    expect(n1.log.termOrZero(2)).toBe(1);
+    expect(n1.status().rejectedMessages).toEqual({ 'overwrites-committed': 2 });
+    // A legitimate leader resending committed entries (and more) below our commit is fine.
+    expect(n1.step(ae(3, 1, 1, [at(2, 1), at(3, 1), at(4, 3)], 3))).toBeUndefined();
+    expect(n1.status().rejectedMessages).toEqual({ 'overwrites-committed': 2 });
+  });
+});
