@@ -82,7 +82,7 @@ try {
       figures.checkMs.push(outcome.results.checkElapsedMs);
       figures.ops.push(stats.operations);
       process.stderr.write(
-        `round ${round + 1} ${proxies ? 'proxied' : 'direct '}: ${opsPerSecond.toFixed(0)} ops/s (${stats.ok} ok, ${stats.fail} fail, ${stats.info} info), verdict ${String(outcome.results.valid)}, checked in ${outcome.results.checkElapsedMs.toFixed(0)} ms; harness process used ${(harnessCpuShare * 100).toFixed(0)}% of a core; ${(allCpuMs / Math.max(1, stats.operations)).toFixed(2)} CPU ms per op (harness and nodes, whole run)\n`,
+        `round ${round + 1} ${proxies ? 'proxied' : 'direct '}: ${opsPerSecond.toFixed(0)} ops/s (${stats.ok} ok, ${stats.fail} fail, ${stats.info} info), verdict ${String(outcome.results.valid)}, checked in ${outcome.results.checkElapsedMs.toFixed(0)} ms; harness process used ${(harnessCpuShare * 100).toFixed(0)}% of a core; ${(allCpuMs / Math.max(1, stats.operations)).toFixed(2)} CPU ms per op (harness and nodes, whole run; harness ${((cpu.user + cpu.system) / 1000 / Math.max(1, stats.operations)).toFixed(2)})\n`,
       );
     }
   }
