@@ -3,7 +3,8 @@
 
 import { cutBetween, makeGrudge, majority, PARTITION_SHAPES, type PartitionShape, shapesFor, shuffled } from './grudge.js';
 import { type LinkFault, ProxyOptionsError, validateLinkFault } from './proxy.js';
-import { type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
+import type { Random } from '../src/raft/random.js';
+import { type Clock, type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
 
 export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer' | 'chase';
 /** Every kind a spec may name; 'none' means no faults at all. */
@@ -361,18 +362,13 @@ export function diskNemesis(damage: DiskDamage | 'random'): Nemesis {
  * intervalMs (at most transfersMax per window). Stop ends the loop and waits for it.
  */
 export function transferNemesis(intervalMs: number, transfersMax: number): Nemesis {
-  let loop: Promise<{ attempts: number; succeeded: number; errors: number }> | undefined;
-  let stopper: AbortController | undefined;
+  const none = () => ({ attempts: 0, succeeded: 0, errors: 0 });
+  let stopLoop: (() => Promise<ReturnType<typeof none>>) | undefined;
   return {
     name: 'transfer',
     async start(ctx) {
-      const controller = new AbortController();
-      stopper = controller;
-      const signal = AbortSignal.any([controller.signal, ctx.signal]);
-      const clock = ctx.clock ?? realClock;
-      const random = ctx.random.fork();
-      loop = (async () => {
-        const counts = { attempts: 0, succeeded: 0, errors: 0 };
+      stopLoop = startLoop(ctx, async (signal, clock, random) => {
+        const counts = none();
         while (!signal.aborted && counts.attempts < transfersMax) {
           try {
             const leader = await ctx.db.leader();
@@ -388,18 +384,30 @@ export function transferNemesis(intervalMs: number, transfersMax: number): Nemes
           await clock.sleep(intervalMs, signal);
         }
         return counts;
-      })();
+      });
       ctx.log(`nemesis: start transfer storm every ${intervalMs} ms`);
       return { f: 'start-transfer', value: { intervalMs } };
     },
     async stop(ctx) {
-      stopper?.abort();
-      const counts = loop === undefined ? { attempts: 0, succeeded: 0, errors: 0 } : await loop;
-      loop = undefined;
-      stopper = undefined;
+      const counts = stopLoop === undefined ? none() : await stopLoop();
+      stopLoop = undefined;
       ctx.log(`nemesis: stop transfer storm: ${counts.succeeded}/${counts.attempts} transfers succeeded`);
       return { f: 'stop-transfer', value: counts };
     },
+  };
+}
+
+/**
+ * Runs `body` in the background until the returned stop function (or the run's signal) aborts it;
+ * stop resolves with what the body returned. The body gets the abort signal, the clock and its own
+ * fork of the seeded random.
+ */
+function startLoop<T>(ctx: NemesisContext, body: (signal: AbortSignal, clock: Clock, random: Random) => Promise<T>): () => Promise<T> {
+  const controller = new AbortController();
+  const done = body(AbortSignal.any([controller.signal, ctx.signal]), ctx.clock ?? realClock, ctx.random.fork());
+  return () => {
+    controller.abort();
+    return done;
   };
 }
 
@@ -412,19 +420,13 @@ export function transferNemesis(intervalMs: number, transfersMax: number): Nemes
  * pile up on minorities at the same indices. Client links stay up. Stop lifts the last cut.
  */
 export function chaseNemesis(variant: ChaseVariant, options: { pollMs: number; delayMaxMs: number; cutsMax: number }): Nemesis {
-  let loop: Promise<{ cutOff: string[]; errors: number }> | undefined;
-  let stopper: AbortController | undefined;
+  let stopLoop: (() => Promise<{ cutOff: string[]; errors: number }>) | undefined;
   let active: Link[] = [];
   return {
     name: `chase:${variant}`,
     async start(ctx) {
-      const controller = new AbortController();
-      stopper = controller;
-      const signal = AbortSignal.any([controller.signal, ctx.signal]);
-      const clock = ctx.clock ?? realClock;
-      const random = ctx.random.fork();
       const all = ctx.db.nodes;
-      loop = (async () => {
+      stopLoop = startLoop(ctx, async (signal, clock, random) => {
         const counts = { cutOff: [] as string[], errors: 0 };
         let chased: string | undefined;
         while (!signal.aborted && counts.cutOff.length < options.cutsMax) {
@@ -451,15 +453,13 @@ export function chaseNemesis(variant: ChaseVariant, options: { pollMs: number; d
           await clock.sleep(options.pollMs, signal);
         }
         return counts;
-      })();
+      });
       ctx.log(`nemesis: start chase ${variant}: every new leader cut off${variant === 'pair' ? ' with one follower' : ''}`);
       return { f: 'start-chase', value: { variant, pollMs: options.pollMs, delayMaxMs: options.delayMaxMs } };
     },
     async stop(ctx) {
-      stopper?.abort();
-      const counts = loop === undefined ? { cutOff: [], errors: 0 } : await loop;
-      loop = undefined;
-      stopper = undefined;
+      const counts = stopLoop === undefined ? { cutOff: [], errors: 0 } : await stopLoop();
+      stopLoop = undefined;
       const healed = active;
       ctx.net.uncut(healed);
       active = [];

@@ -4,7 +4,6 @@
 // message back.
 
 import { createNet, type NetLink } from '../../nemesis/net.js';
-import type { ProxyStats } from '../../nemesis/proxy.js';
 import { startProxyHost, type ProxySpec, type RemoteProxy } from '../../nemesis/proxy-host.js';
 import { CLIENT, type Net } from '../../nemesis/types.js';
 import type { Random } from '../raft/random.js';
@@ -17,10 +16,6 @@ export interface LinkProxies {
   net: Net;
   /** Where `from` dials `to`. */
   peerPort(from: string, to: string): number;
-  /** Every proxy's counters, keyed by its name (`n1->n2`, `client->n1`). */
-  stats(): Promise<Map<string, ProxyStats>>;
-  /** Why the proxies stopped forwarding, if they did (their worker failed). */
-  failure(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -68,11 +63,6 @@ export async function startLinkProxies(
     clientProxies,
     net: createNet(links),
     peerPort: (from, to) => peerProxies.get(`${from}->${to}`)!.port,
-    stats: async () => {
-      const stats = await host.stats();
-      return new Map(host.proxies.map((proxy, i) => [proxy.name, stats[i]]));
-    },
-    failure: host.failure,
     close: host.close,
   };
 }

@@ -229,6 +229,16 @@ async function writeFully(handle: FileHandle, buffer: Buffer, position: number, 
   }
 }
 
+/** writeFully, blocking the thread (syncNow). */
+function writeFullySync(fd: number, buffer: Buffer, position: number, path: string): void {
+  let written = 0;
+  while (written < buffer.length) {
+    const bytesWritten = writeSync(fd, buffer, written, buffer.length - written, position + written);
+    if (bytesWritten === 0) throw new Error(`${path}: write made no progress at byte ${position + written}`);
+    written += bytesWritten;
+  }
+}
+
 /** Creates segment `seq` holding only its header; durable (file and directory entry) when fsync is on. */
 async function createSegment(settings: Settings, seq: number, hardState: HardState): Promise<{ segment: Segment; handle: FileHandle }> {
   const path = join(settings.walDir, segmentFileName(seq));
@@ -661,12 +671,7 @@ export class DiskStorage implements Storage {
     const segment = this.activeSegment;
     const buffer = batch.chunks.length === 1 ? batch.chunks[0] : Buffer.concat(batch.chunks, batch.bytes);
     try {
-      let written = 0;
-      while (written < buffer.length) {
-        const bytesWritten = writeSync(this.handle.fd, buffer, written, buffer.length - written, segment.bytes + written);
-        if (bytesWritten === 0) throw new Error(`${segment.path}: write made no progress at byte ${segment.bytes + written}`);
-        written += bytesWritten;
-      }
+      writeFullySync(this.handle.fd, buffer, segment.bytes, segment.path);
     } catch (error) {
       this.fail(error);
       throw this.failure;
