@@ -96,11 +96,14 @@ function historyCounter(runRoot: string): () => number {
       for (;;) {
         const read = readSync(fd, buffer, 0, buffer.length, offset);
         if (read === 0) break;
-        // Only whole lines: a completion is an event whose type is not invoke.
+        // Only whole lines. A completion is a client's event (numeric process) that is not an invoke;
+        // fault records belong to the process "nemesis".
         const end = buffer.lastIndexOf(10, read - 1);
         if (end < 0) break;
-        const text = buffer.toString('utf8', 0, end + 1);
-        for (const line of text.split('\n')) if (line.includes('"type":"') && !line.includes('"type":"invoke"') && line.includes('"process"')) completions++;
+        for (const line of buffer.toString('utf8', 0, end).split('\n')) {
+          const event = JSON.parse(line) as { process?: unknown; type?: unknown };
+          if (typeof event.process === 'number' && event.type !== 'invoke') completions++;
+        }
         offset += end + 1;
       }
     } finally {
