@@ -33,6 +33,15 @@ export interface Model<S = unknown> {
   equal(a: S, b: S): boolean;
   /** Independent parts (P-compositionality), e.g. one per key; each is checked on its own. */
   partition(ops: Operation[]): Operation[][];
+  /**
+   * Ids of indeterminate ops in `ops` whose effect no other op seems to observe (a write of a value
+   * nobody read). Optional. The search first tries the part without them, which is sound: a
+   * linearization found then is one of the whole part in which they did not take effect. It is not
+   * complete (a failed compare-and-set may rely on one), so when that try finds none, the whole
+   * part is searched. Indeterminate writes that stay pending to the end are what makes a search
+   * explode, and most of them were never seen by anyone.
+   */
+  unobserved?(ops: Operation[]): Set<number>;
   describeOp(op: Operation): string;
   describeState(state: S): string;
 }
@@ -131,6 +140,27 @@ export function valueModelRole(op: Operation, readF: string): OpRole {
   if (op.f === readF) return op.status === 'ok' && op.output !== undefined ? 'required' : 'skip';
   if (op.f === 'cas' && op.status === 'fail') return op.error === CAS_MISMATCH ? 'required' : 'skip';
   return defaultRole(op, false);
+}
+
+/**
+ * `unobserved` for models of one overwritten value: indeterminate writes (`writeFs`, and cas by its
+ * `to`) whose value no completed read (`readF`) returned and no cas that may have succeeded expected.
+ * Values are compared by identity, or by JSON text for arrays and objects: a value this misjudges
+ * only costs the first try its chance, never the verdict.
+ */
+export function unobservedWrites(ops: Operation[], readF: string, writeFs: readonly string[]): Set<number> {
+  const ids = new Set<number>();
+  const written = (op: Operation): unknown => (op.f === 'cas' ? (casPair(op.input)?.to ?? null) : (op.input ?? null));
+  const candidates = ops.filter((op) => op.status === 'info' && (op.f === 'cas' || writeFs.includes(op.f)));
+  if (candidates.length === 0) return ids;
+  const keyOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
+  const seen = new Set<unknown>();
+  for (const op of ops) {
+    if (op.f === readF && op.status === 'ok') seen.add(keyOf(op.output ?? null));
+    else if (op.f === 'cas' && op.status !== 'fail') seen.add(keyOf(casPair(op.input)?.from ?? null));
+  }
+  for (const op of candidates) if (!seen.has(keyOf(written(op)))) ids.add(op.id);
+  return ids;
 }
 
 /** Error returned by `validate` for an operation this model does not know. */

@@ -319,8 +319,48 @@ export function searchPart<S>(model: Model<S>, part: Operation[], options: Searc
   }
 }
 
-/** Sets up the search of one part; nothing runs until `run`. */
+/**
+ * Sets up the search of one part; nothing runs until `run`. When the model names indeterminate ops
+ * nobody observed (`Model.unobserved`), the part is first searched without them; only if that
+ * finds no linearization is the whole part searched (the verdict is always the whole part's).
+ */
 export function createPartSearch<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): PartSearch {
+  const unobserved = model.unobserved?.(part);
+  if (unobserved === undefined || unobserved.size === 0) return createOneSearch(model, part, options);
+  let current = createOneSearch(
+    model,
+    part.filter((op) => !unobserved.has(op.id)),
+    options,
+  );
+  let whole = false;
+  let earlierSteps = 0;
+  const withEarlierSteps = (result: SearchResult): SearchResult => ({ ...result, steps: result.steps + earlierSteps });
+  return {
+    run(stepsMax) {
+      const result = current.run(stepsMax);
+      if (result === undefined) return undefined;
+      if (result.verdict === 'illegal' && !whole) {
+        // Without them there is no linearization; one of them may be what explains the history.
+        earlierSteps = current.steps;
+        current = createOneSearch(model, part, options);
+        whole = true;
+        return undefined;
+      }
+      return withEarlierSteps(result);
+    },
+    abandon(reason) {
+      return withEarlierSteps(current.abandon(reason));
+    },
+    get steps() {
+      return earlierSteps + current.steps;
+    },
+    get bytes() {
+      return current.bytes;
+    },
+  };
+}
+
+function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): PartSearch {
   // Keep only the ops that constrain something; number them 0..n-1 locally.
   const ops: Operation[] = [];
   const roles: boolean[] = [];

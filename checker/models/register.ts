@@ -9,6 +9,7 @@ import {
   hashValue,
   partitionByKey,
   unknownOperation,
+  unobservedWrites,
   valueEqual,
   valueModelRole,
   type Model,
@@ -56,6 +57,7 @@ function createRegister(name: string, withCas: boolean, options: RegisterOptions
     hash: hashValue,
     equal: valueEqual,
     partition: partitionByKey,
+    unobserved: (ops) => unobservedWrites(ops, 'read', ['write']),
     describeOp(op: Operation) {
       const key = op.key === undefined ? '' : `${op.key} `;
       switch (op.f) {
