@@ -69,6 +69,7 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
     hash: hashValue,
     equal: (a, b) => a === b,
     partition: partitionByKey,
+    unobserved: unobservedTexts,
     describeOp(op: Operation) {
       const pending = op.status === 'info' ? ' (?)' : '';
       switch (op.f) {
@@ -88,6 +89,33 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
     describeState: (state) => describeValue(state),
   };
   return model;
+}
+
+/** Pairs of (candidate, observed text) compared at most; beyond it nothing is left out first. */
+const UNOBSERVED_COMPARISONS_MAX = 200_000;
+
+/**
+ * `Model.unobserved` for key-value models: indeterminate puts, appends and cas whose text (the
+ * value put, the suffix appended, the cas's new value) appears in no completed get and in no
+ * expected value of a cas that may have succeeded. An append that took effect shows in every later
+ * read until the next put, so one no read contains most likely never happened.
+ */
+function unobservedTexts(ops: Operation[]): Set<number> {
+  const ids = new Set<number>();
+  const candidates = ops.filter((op) => op.status === 'info' && (op.f === 'put' || op.f === 'append' || op.f === 'cas'));
+  if (candidates.length === 0) return ids;
+  const seen = new Set<string>();
+  for (const op of ops) {
+    if (op.f === 'get' && op.status === 'ok') seen.add(asText(op.output));
+    else if (op.f === 'cas' && op.status !== 'fail') seen.add(asText(casPair(op.input)?.from));
+  }
+  if (candidates.length * seen.size > UNOBSERVED_COMPARISONS_MAX) return ids;
+  const texts = [...seen];
+  for (const op of candidates) {
+    const text = asText(op.f === 'cas' ? casPair(op.input)?.to : op.input);
+    if (text !== '' && !texts.some((observed) => observed.includes(text))) ids.add(op.id);
+  }
+  return ids;
 }
 
 export const kvModel = (options: KvOptions = {}) => createKv('kv', false, options);

@@ -56,6 +56,36 @@ describe('unobserved indeterminate writes', () => {
     expect(result.results[0].stuck).toEqual([{ opId: 3, reason: 'illegal' }]);
   });
 
+  it('in key-value models, are the info puts, appends and cas whose text no get or cas shows', () => {
+    const model = createModel('kv-cas');
+    const history = ops(
+      { f: 'append', key: 'k', input: 'a,', call: 0, status: 'info' }, // shows in the get below
+      { f: 'append', key: 'k', input: 'b,', call: 1, status: 'info' }, // nobody saw b
+      { f: 'put', key: 'k', input: 'c,', call: 2, status: 'info' }, // nobody saw c
+      { f: 'cas', key: 'k', input: ['a,d,', 'e,'], call: 3, status: 'info' }, // nobody saw e
+      { f: 'delete', key: 'k', call: 4, status: 'info' }, // never left out
+      { f: 'get', key: 'k', output: 'a,d,', call: 5, ret: 6 },
+    );
+    expect([...model.unobserved!(history)].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('in key-value models, keeps the verdict of the whole part', async () => {
+    // The cas from "x" failed after the put of "x": only the unobserved append explains it.
+    const needed = ops(
+      { process: 0, f: 'put', key: 'k', input: 'x', call: 0, ret: 10 },
+      { process: 1, f: 'append', key: 'k', input: 'y', call: 20, status: 'info' },
+      { process: 2, f: 'cas', key: 'k', input: ['x', 'z'], call: 30, ret: 40, status: 'fail', error: 'cas_mismatch' },
+    );
+    expect((await checkHistory(needed, { model: 'kv-cas' })).valid).toBe(true);
+    // A lost append stays lost however the search begins.
+    const lost = ops(
+      { process: 0, f: 'append', key: 'k', input: 'a,', call: 0, ret: 10 },
+      { process: 1, f: 'append', key: 'k', input: 'b,', call: 20, status: 'info' },
+      { process: 2, f: 'get', key: 'k', output: null, call: 30, ret: 40 },
+    );
+    expect((await checkHistory(lost, { model: 'kv-cas' })).valid).toBe(false);
+  });
+
   it('decides the hard 60-second register history that used to time out', async () => {
     // 1,882 ops on one register, 40 indeterminate: over a billion steps without an answer before.
     const { history } = readHistoryFile(HARD);
