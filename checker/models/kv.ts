@@ -91,8 +91,8 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
   return model;
 }
 
-/** Pairs of (candidate, observed text) compared at most; beyond it nothing is left out first. */
-const UNOBSERVED_COMPARISONS_MAX = 200_000;
+/** Characters scanned at most (candidates times observed text); beyond it nothing is left out first. */
+const UNOBSERVED_SCAN_CHARS_MAX = 20_000_000;
 
 /**
  * `Model.unobserved` for key-value models: indeterminate puts, appends and cas whose text (the
@@ -109,8 +109,10 @@ function unobservedTexts(ops: Operation[]): Set<number> {
     if (op.f === 'get' && op.status === 'ok') seen.add(asText(op.output));
     else if (op.f === 'cas' && op.status !== 'fail') seen.add(asText(casPair(op.input)?.from));
   }
-  if (candidates.length * seen.size > UNOBSERVED_COMPARISONS_MAX) return ids;
   const texts = [...seen];
+  let chars = 0;
+  for (const text of texts) chars += text.length + 1;
+  if (candidates.length * chars > UNOBSERVED_SCAN_CHARS_MAX) return ids;
   for (const op of candidates) {
     const text = asText(op.f === 'cas' ? casPair(op.input)?.to : op.input);
     if (text !== '' && !texts.some((observed) => observed.includes(text))) ids.add(op.id);
