@@ -143,23 +143,41 @@ export function valueModelRole(op: Operation, readF: string): OpRole {
 }
 
 /**
- * `unobserved` for models of one overwritten value: indeterminate writes (`writeFs`, and cas by its
- * `to`) whose value no completed read (`readF`) returned and no cas that may have succeeded expected.
- * Values are compared by identity, or by JSON text for arrays and objects: a value this misjudges
+ * From the values that completed reads returned and that cas which may have succeeded expected,
+ * a test of whether a written value was seen; undefined when telling would cost too much.
+ */
+export type Observer = (observed: unknown[], candidates: number) => ((written: unknown) => boolean) | undefined;
+
+/**
+ * Values seen as such: by identity, or by JSON text for arrays and objects. A value this misjudges
  * only costs the first try its chance, never the verdict.
  */
-export function unobservedWrites(ops: Operation[], readF: string, writeFs: readonly string[]): Set<number> {
+export const observedAsIs: Observer = (observed) => {
+  const keyOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
+  const seen = new Set(observed.map(keyOf));
+  return (written) => seen.has(keyOf(written));
+};
+
+/**
+ * `Model.unobserved` for models of one value: the indeterminate writes (`writeFs`, and cas by its
+ * `to`) whose value `observer` finds in no completed read (`readF`) and no expected value of a cas
+ * that may have succeeded.
+ */
+export function unobservedWrites(ops: Operation[], readF: string, writeFs: readonly string[], observer: Observer = observedAsIs): Set<number> {
   const ids = new Set<number>();
-  const written = (op: Operation): unknown => (op.f === 'cas' ? (casPair(op.input)?.to ?? null) : (op.input ?? null));
   const candidates = ops.filter((op) => op.status === 'info' && (op.f === 'cas' || writeFs.includes(op.f)));
   if (candidates.length === 0) return ids;
-  const keyOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
-  const seen = new Set<unknown>();
+  const observed: unknown[] = [];
   for (const op of ops) {
-    if (op.f === readF && op.status === 'ok') seen.add(keyOf(op.output ?? null));
-    else if (op.f === 'cas' && op.status !== 'fail') seen.add(keyOf(casPair(op.input)?.from ?? null));
+    if (op.f === readF && op.status === 'ok') observed.push(op.output ?? null);
+    else if (op.f === 'cas' && op.status !== 'fail') observed.push(casPair(op.input)?.from ?? null);
   }
-  for (const op of candidates) if (!seen.has(keyOf(written(op)))) ids.add(op.id);
+  const seen = observer(observed, candidates.length);
+  if (seen === undefined) return ids;
+  for (const op of candidates) {
+    const written = op.f === 'cas' ? (casPair(op.input)?.to ?? null) : (op.input ?? null);
+    if (!seen(written)) ids.add(op.id);
+  }
   return ids;
 }
 

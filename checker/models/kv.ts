@@ -10,7 +10,9 @@ import {
   hashValue,
   partitionByKey,
   unknownOperation,
+  unobservedWrites,
   valueEqual,
+  type Observer,
   valueModelRole,
   type Model,
 } from '../model.js';
@@ -69,7 +71,7 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
     hash: hashValue,
     equal: (a, b) => a === b,
     partition: partitionByKey,
-    unobserved: unobservedTexts,
+    unobserved: (ops) => unobservedWrites(ops, 'get', ['put', 'append'], observedInText),
     describeOp(op: Operation) {
       const pending = op.status === 'info' ? ' (?)' : '';
       switch (op.f) {
@@ -95,30 +97,20 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
 const UNOBSERVED_SCAN_CHARS_MAX = 20_000_000;
 
 /**
- * `Model.unobserved` for key-value models: indeterminate puts, appends and cas whose text (the
- * value put, the suffix appended, the cas's new value) appears in no completed get and in no
- * expected value of a cas that may have succeeded. An append that took effect shows in every later
- * read until the next put, so one no read contains most likely never happened.
+ * Texts seen inside what gets returned: an append that took effect shows in every later read until
+ * the next put, so a suffix no read contains (nor a put's value, nor a cas's new value) most likely
+ * never happened. The empty text counts as seen.
  */
-function unobservedTexts(ops: Operation[]): Set<number> {
-  const ids = new Set<number>();
-  const candidates = ops.filter((op) => op.status === 'info' && (op.f === 'put' || op.f === 'append' || op.f === 'cas'));
-  if (candidates.length === 0) return ids;
-  const seen = new Set<string>();
-  for (const op of ops) {
-    if (op.f === 'get' && op.status === 'ok') seen.add(asText(op.output));
-    else if (op.f === 'cas' && op.status !== 'fail') seen.add(asText(casPair(op.input)?.from));
-  }
-  const texts = [...seen];
+const observedInText: Observer = (observed, candidates) => {
+  const texts = [...new Set(observed.map(asText))];
   let chars = 0;
   for (const text of texts) chars += text.length + 1;
-  if (candidates.length * chars > UNOBSERVED_SCAN_CHARS_MAX) return ids;
-  for (const op of candidates) {
-    const text = asText(op.f === 'cas' ? casPair(op.input)?.to : op.input);
-    if (text !== '' && !texts.some((observed) => observed.includes(text))) ids.add(op.id);
-  }
-  return ids;
-}
+  if (candidates * chars > UNOBSERVED_SCAN_CHARS_MAX) return undefined;
+  return (written) => {
+    const text = asText(written);
+    return text === '' || texts.some((observedText) => observedText.includes(text));
+  };
+};
 
 export const kvModel = (options: KvOptions = {}) => createKv('kv', false, options);
 export const kvCasModel = (options: KvOptions = {}) => createKv('kv-cas', true, options);
