@@ -4,7 +4,7 @@
 import { cutBetween, makeGrudge, majority, PARTITION_SHAPES, type PartitionShape, shapesFor, shuffled } from './grudge.js';
 import { type LinkFault, ProxyOptionsError, validateLinkFault } from './proxy.js';
 import type { Random } from '../src/raft/random.js';
-import { type Clock, type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
+import { CLIENT, type Clock, type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
 
 export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer' | 'chase';
 /** Every kind a spec may name; 'none' means no faults at all. */
@@ -30,8 +30,9 @@ export const DISK_DAMAGES: readonly (DiskDamage | 'random')[] = ['truncate', 'co
 export type ChaseVariant = 'pair' | 'alone';
 export const CHASE_VARIANTS: readonly ChaseVariant[] = ['pair', 'alone'];
 
-export type FlakyVariant = 'delay' | 'loss' | 'both';
-export const FLAKY_VARIANTS: readonly FlakyVariant[] = ['delay', 'loss', 'both'];
+/** 'both', 'delay', 'loss': on the peer links. 'clients': on the client links, connections break. */
+export type FlakyVariant = 'delay' | 'loss' | 'both' | 'clients';
+export const FLAKY_VARIANTS: readonly FlakyVariant[] = ['delay', 'loss', 'both', 'clients'];
 
 /** The variants each kind accepts after a colon, the first being the default. */
 export const NEMESIS_VARIANTS: Readonly<Record<NemesisKind | 'none', readonly string[]>> = {
@@ -39,7 +40,7 @@ export const NEMESIS_VARIANTS: Readonly<Record<NemesisKind | 'none', readonly st
   partition: ['random', ...PARTITION_SHAPES.filter((s) => s !== 'random')],
   kill: ['random', ...NODE_TARGETS.filter((t) => t !== 'random')],
   pause: ['random', ...NODE_TARGETS.filter((t) => t !== 'random')],
-  flaky: ['both', 'delay', 'loss'],
+  flaky: ['both', 'delay', 'loss', 'clients'],
   disk: ['random', 'truncate', 'corrupt'],
   transfer: [],
   chase: [...CHASE_VARIANTS],
@@ -292,24 +293,33 @@ export function pauseNemesis(target: NodeTarget | 'random'): Nemesis {
   };
 }
 
-/** Delay and/or loss on every peer link while active. */
+/**
+ * While active: delay and/or loss on every peer link ('both', 'delay', 'loss'), or, for 'clients',
+ * broken connections on every client link. A client link's proxy carries raw HTTP, so its loss is
+ * per chunk: with probability dropFraction a request or a reply breaks its connection. A reply lost
+ * that way belongs to a request the node may have applied; the client retries it (same client id
+ * and sequence number), which only the node's de-duplication keeps from applying twice.
+ */
 export function flakyNemesis(variant: FlakyVariant, fault: LinkFault): Nemesis {
   const applied: LinkFault =
     variant === 'delay'
       ? { delayMs: fault.delayMs, jitterMs: fault.jitterMs, bytesPerSecond: fault.bytesPerSecond }
-      : variant === 'loss'
+      : variant === 'loss' || variant === 'clients'
         ? { dropFraction: fault.dropFraction }
         : { ...fault };
   for (const key of Object.keys(applied) as (keyof LinkFault)[]) if (applied[key] === undefined) delete applied[key];
+  let links: Link[] | undefined;
   return {
     name: `flaky:${variant}`,
     async start(ctx) {
-      ctx.net.flaky(applied);
+      links = variant === 'clients' ? ctx.net.nodes.map((node): Link => [CLIENT, node]) : undefined;
+      ctx.net.flaky(applied, links);
       ctx.log(`nemesis: start flaky ${variant}: ${JSON.stringify(applied)}`);
       return { f: 'start-flaky', value: { variant, fault: applied } };
     },
     async stop(ctx) {
-      ctx.net.clearFlaky();
+      ctx.net.clearFlaky(links);
+      links = undefined;
       ctx.log('nemesis: stop flaky');
       return { f: 'stop-flaky', value: { variant } };
     },

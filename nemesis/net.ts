@@ -103,8 +103,7 @@ export function createNet(links: readonly NetLink[]): Net {
       sync();
     },
     clearFlaky(pairs) {
-      if (pairs === undefined) flakiness.clear();
-      else for (const [from, to] of pairs) flakiness.delete(keyOf(from, to));
+      for (const [from, to] of pairs ?? peerLinks()) flakiness.delete(keyOf(from, to));
       sync();
     },
     heal() {

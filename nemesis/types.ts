@@ -50,7 +50,7 @@ export interface Net {
   /** Delay, jitter, loss and throttling (cut fields are not allowed here) on these links (default:
    * every peer link), replacing earlier flakiness on them. */
   flaky(fault: LinkFault, pairs?: readonly Link[]): void;
-  /** Removes flakiness from these links (default: all). */
+  /** Removes flakiness from these links (default: every peer link, as for flaky). */
   clearFlaky(pairs?: readonly Link[]): void;
   /** Lifts every cut and every flakiness. */
   heal(): void;

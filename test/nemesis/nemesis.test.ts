@@ -164,6 +164,26 @@ describe('nemeses', () => {
     expect(faults.get('n5->n4')).toEqual({ dropFraction: 0.2 });
   });
 
+  it('flaky:clients: every client link gets the loss, peer links none; stop leaves peer flakiness alone', async () => {
+    const { ctx, faults } = setup(7);
+    const peers = createNemesis('flaky:delay', { flakyFault: { delayMs: 5, dropFraction: 0.3 } })[0];
+    const clients = createNemesis('flaky:clients', { flakyFault: { delayMs: 5, dropFraction: 0.3 } })[0];
+    expect(clients.name).toBe('flaky:clients');
+    await peers.start(ctx);
+    expect(await clients.start(ctx)).toEqual({ f: 'start-flaky', value: { variant: 'clients', fault: { dropFraction: 0.3 } } });
+    for (const node of ['n1', 'n2', 'n3', 'n4', 'n5']) expect(faults.get(`client->${node}`)).toEqual({ dropFraction: 0.3 });
+    expect(faults.get('n1->n2')).toEqual({ delayMs: 5 });
+    await clients.stop(ctx);
+    expect(faults.get('client->n3')).toEqual({});
+    expect(faults.get('n1->n2')).toEqual({ delayMs: 5 });
+    await clients.start(ctx);
+    await peers.stop(ctx);
+    expect(faults.get('n1->n2')).toEqual({});
+    expect(faults.get('client->n3')).toEqual({ dropFraction: 0.3 });
+    await clients.stop(ctx);
+    expect(allHealthy(faults)).toBe(true);
+  });
+
   it('disk: kills a node, damages its log, and reports recovery or a loud refusal on restart', async () => {
     for (const refuse of [false, true]) {
       const { db, ctx } = setup(8);
