@@ -53,6 +53,9 @@ export interface ProxyHost {
   failure(): Error | undefined;
 }
 
+/** Starts the proxies for these links: startProxyHost, or another relay (bench:harness --baseline). */
+export type StartProxyHost = (specs: readonly ProxySpec[], onFailure?: (error: Error) => void) => Promise<ProxyHost>;
+
 /** How long the worker may take to answer a request before the host gives up on it. */
 const REPLY_TIMEOUT_MS = 10_000;
 

@@ -142,16 +142,7 @@ export class Proxy {
   /** @internal per direction: nothing to do but pass bytes through */
   clean: Record<Direction, boolean> = { forward: true, backward: true };
   /** @internal */
-  readonly counters: ProxyStats = {
-    connectionsAccepted: 0,
-    connectionsOpen: 0,
-    connectionsRejected: 0,
-    connectionsBroken: 0,
-    targetFailures: 0,
-    framesOversized: 0,
-    forward: emptyDirectionStats(),
-    backward: emptyDirectionStats(),
-  };
+  readonly counters: ProxyStats = emptyProxyStats();
 
   constructor(options: ProxyOptions) {
     this.options = resolveProxyOptions(options);
@@ -614,6 +605,20 @@ class Pipe {
     this.ended = true;
     if (!this.destination.destroyed) this.destination.end();
   }
+}
+
+/** Counters at zero: a new proxy's, or those of a relay that counts nothing. */
+export function emptyProxyStats(): ProxyStats {
+  return {
+    connectionsAccepted: 0,
+    connectionsOpen: 0,
+    connectionsRejected: 0,
+    connectionsBroken: 0,
+    targetFailures: 0,
+    framesOversized: 0,
+    forward: emptyDirectionStats(),
+    backward: emptyDirectionStats(),
+  };
 }
 
 function emptyDirectionStats(): DirectionStats {

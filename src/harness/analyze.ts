@@ -14,13 +14,19 @@ import { formatResultText, resultJson } from '../../checker/report.js';
 import { getWorkload } from '../../workloads/index.js';
 import { checkNodeLogs } from './node-logs.js';
 import { renderReport } from './report.js';
-import { combineValidity, type FaultWindow, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
+import { combineValidity, type FaultWindow, type LinkTraffic, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
 
+/**
+ * What only the run itself knew (its problems, whether it was interrupted, how long it took, how the
+ * nodes exited, the proxies' counters). `skepsis test` passes them; `skepsis analyze` leaves them
+ * out and they are carried over from the folder's results.json, so a re-check loses none of them.
+ */
 export interface AnalyzeExtras {
   problems?: string[];
   interrupted?: boolean;
   elapsedMs?: number;
   nodeExits?: Record<string, string[]>;
+  links?: LinkTraffic | null;
   /** Overrides the check budget in test.json. */
   checkTimeoutMs?: number;
   progress?: (line: string) => void;
@@ -115,9 +121,34 @@ export function runStats(events: readonly HistoryEvent[], windows: FaultWindow[]
   };
 }
 
-export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promise<AnalyzeOutcome> {
-  const progress = extras.progress ?? (() => {});
+/** The run facts of an earlier results.json, when there is a readable one. */
+function previousRunFacts(dir: string): AnalyzeExtras {
+  let previous: Partial<TestResults>;
+  try {
+    previous = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Partial<TestResults>;
+  } catch {
+    return {};
+  }
+  if (typeof previous !== 'object' || previous === null) return {};
+  const isRecord = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  return {
+    problems: Array.isArray(previous.problems) ? previous.problems.filter((p): p is string => typeof p === 'string') : undefined,
+    interrupted: typeof previous.interrupted === 'boolean' ? previous.interrupted : undefined,
+    elapsedMs: typeof previous.elapsedMs === 'number' ? previous.elapsedMs : undefined,
+    nodeExits: isRecord(previous.nodeExits) ? (previous.nodeExits as Record<string, string[]>) : undefined,
+    links: isRecord(previous.links) ? (previous.links as unknown as LinkTraffic) : undefined,
+  };
+}
+
+export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promise<AnalyzeOutcome> {
+  const progress = given.progress ?? (() => {});
   const config = readConfig(dir);
+  // Facts the caller did not give come from the folder's earlier results (a re-check).
+  const extras: AnalyzeExtras = {
+    ...previousRunFacts(dir),
+    ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+  };
   const historyFile = join(dir, 'history.jsonl');
   const parsed = readHistoryFile(historyFile, 'jsonl');
   const workload = getWorkload(config.workload);
@@ -191,6 +222,7 @@ export async function analyzeRun(dir: string, extras: AnalyzeExtras = {}): Promi
     faults: windows,
     problems,
     nodeExits: extras.nodeExits ?? {},
+    links: extras.links ?? null,
     checkElapsedMs,
   };
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -4,9 +4,11 @@
 // message back.
 
 import { createNet, type NetLink } from '../../nemesis/net.js';
-import { startProxyHost, type ProxySpec, type RemoteProxy } from '../../nemesis/proxy-host.js';
+import { startProxyHost, type ProxySpec, type RemoteProxy, type StartProxyHost } from '../../nemesis/proxy-host.js';
+import type { ProxyStats } from '../../nemesis/proxy.js';
 import { CLIENT, type Net } from '../../nemesis/types.js';
 import type { Random } from '../raft/random.js';
+import type { LinkTraffic, LinkTrafficTotals } from './results.js';
 
 export interface LinkProxies {
   /** Keyed `from->to`. */
@@ -16,6 +18,8 @@ export interface LinkProxies {
   net: Net;
   /** Where `from` dials `to`. */
   peerPort(from: string, to: string): number;
+  /** The proxies' counters so far, summed by kind of link. */
+  traffic(): Promise<LinkTraffic>;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export async function startLinkProxies(
   clientPorts: Map<string, number> | undefined,
   random: Random,
   onFailure?: (error: Error) => void,
+  startHost: StartProxyHost = startProxyHost,
 ): Promise<LinkProxies> {
   const specs: ProxySpec[] = [];
   for (const from of ids) {
@@ -48,7 +53,7 @@ export async function startLinkProxies(
       });
     }
   }
-  const host = await startProxyHost(specs, onFailure);
+  const host = await startHost(specs, onFailure);
   const peerProxies = new Map<string, RemoteProxy>();
   const clientProxies = new Map<string, RemoteProxy>();
   const links: NetLink[] = [];
@@ -63,6 +68,40 @@ export async function startLinkProxies(
     clientProxies,
     net: createNet(links),
     peerPort: (from, to) => peerProxies.get(`${from}->${to}`)!.port,
+    traffic: async () =>
+      summarizeTraffic(
+        host.proxies.map((proxy) => proxy.name),
+        await host.stats(),
+      ),
     close: host.close,
   };
+}
+
+/** Sums proxy counters by kind of link (`client->n1` is a client link, `n1->n2` a peer link). */
+export function summarizeTraffic(names: readonly string[], stats: readonly ProxyStats[]): LinkTraffic {
+  const empty = (): LinkTrafficTotals => ({
+    links: 0,
+    connectionsAccepted: 0,
+    connectionsBroken: 0,
+    frames: 0,
+    framesCut: 0,
+    framesDropped: 0,
+    framesOverflow: 0,
+    bytesDiscarded: 0,
+  });
+  const traffic: LinkTraffic = { peer: empty(), client: empty() };
+  stats.forEach((stat, i) => {
+    const totals = names[i]?.startsWith(`${CLIENT}->`) ? traffic.client : traffic.peer;
+    totals.links++;
+    totals.connectionsAccepted += stat.connectionsAccepted;
+    totals.connectionsBroken += stat.connectionsBroken;
+    for (const direction of [stat.forward, stat.backward]) {
+      totals.frames += direction.framesIn;
+      totals.framesCut += direction.framesCut;
+      totals.framesDropped += direction.framesDropped;
+      totals.framesOverflow += direction.framesOverflow;
+      totals.bytesDiscarded += direction.bytesDiscarded;
+    }
+  });
+  return traffic;
 }

@@ -515,7 +515,20 @@ function renderStats(results: TestResults, latency: LatencyRow[]): string {
     a
       ? `<p class="avail">ops that ended ok: <b>${share(a.overall)}</b> overall, <b>${share(a.duringFaults)}</b> while a fault was active, <b>${share(a.outsideFaults)}</b> outside faults</p>`
       : '<p class="dim">not measured</p>',
+    renderLinks(results.links),
     '</section>',
+  ].join('\n');
+}
+
+/** What the proxies did: faults act here, so a run whose faults never bit shows it. */
+function renderLinks(links: TestResults['links'] | undefined): string {
+  if (links === undefined || links === null) return '<h2>Links</h2><p class="dim">not proxied, or no counters recorded</p>';
+  const n = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+  const { peer, client } = links;
+  return [
+    '<h2>Links</h2>',
+    `<p class="links">peer (${n(peer?.links)} links): <b>${n(peer?.frames)}</b> frames, ${n(peer?.framesCut)} cut, ${n(peer?.framesDropped)} dropped, ${n(peer?.framesOverflow)} over the buffer bound; ` +
+      `client (${n(client?.links)} links): <b>${n(client?.connectionsAccepted)}</b> connections, ${n(client?.connectionsBroken)} broken by the proxy</p>`,
   ].join('\n');
 }
 

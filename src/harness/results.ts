@@ -67,7 +67,29 @@ export interface TestResults {
   problems: string[];
   /** How each node's incarnations ended, newest last. */
   nodeExits: Record<string, string[]>;
+  /** What the proxies did to the traffic (null: the run had no proxies, or their counters were lost). */
+  links: LinkTraffic | null;
   checkElapsedMs: number;
+}
+
+/** One kind of link's proxy counters, summed over its links. */
+export interface LinkTrafficTotals {
+  links: number;
+  connectionsAccepted: number;
+  /** Broken by the proxy: random drops (client links), overflows, heals of blackholed connections. */
+  connectionsBroken: number;
+  /** Frames forwarded or not (peer links only; client links carry raw bytes). */
+  frames: number;
+  framesCut: number;
+  framesDropped: number;
+  framesOverflow: number;
+  bytesDiscarded: number;
+}
+
+/** The proxies' counters at the end of a run: peer links (node to node) and client links. */
+export interface LinkTraffic {
+  peer: LinkTrafficTotals;
+  client: LinkTrafficTotals;
 }
 
 /** Combines verdicts: invalid beats unknown beats valid. */

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNemesis } from '../../nemesis/nemesis.js';
 import { createNet } from '../../nemesis/net.js';
+import type { StartProxyHost } from '../../nemesis/proxy-host.js';
 import { runSchedule, type ScheduleResult } from '../../nemesis/schedule.js';
 import type { FaultRecord, Net } from '../../nemesis/types.js';
 import { getWorkload } from '../../workloads/index.js';
@@ -21,7 +22,7 @@ import { freePorts, NodeStartError } from './launcher.js';
 import { prepareLocalCluster, startAll, type LocalCluster } from './local-cluster.js';
 import { startLinkProxies } from './proxies.js';
 import { Recorder } from './recorder.js';
-import type { TestConfig } from './results.js';
+import type { LinkTraffic, TestConfig } from './results.js';
 import { runWorkload, type RunProgress } from './runner.js';
 
 export interface RunTestOptions {
@@ -32,6 +33,9 @@ export interface RunTestOptions {
   progress?: (line: string) => void;
   /** Aborting stops the run early (Ctrl-C): it still heals, stops the nodes and checks what was recorded. */
   signal?: AbortSignal;
+  /** What relays the links when config.proxies is set. Default: the proxies on their worker thread
+   * (bench:harness --baseline passes a bare native relay to compare them with). */
+  proxyHost?: StartProxyHost;
 }
 
 export interface RunTestOutcome extends AnalyzeOutcome {
@@ -97,7 +101,9 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     problems.push(`the proxies stopped: ${error.message}`);
     abort.abort();
   };
-  const proxies = config.proxies ? await startLinkProxies(ids, peerPorts, clientPorts, random.fork(), onProxyFailure) : undefined;
+  const proxies = config.proxies
+    ? await startLinkProxies(ids, peerPorts, clientPorts, random.fork(), onProxyFailure, options.proxyHost)
+    : undefined;
   const cluster = await prepareLocalCluster({
     nodes: config.nodes,
     dir: join(dir, 'nodes'),
@@ -109,8 +115,11 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   // Created once the cluster is up, so the history's clock starts with the workload.
   let recorder: Recorder | undefined;
   let interrupted = false;
+  let links: LinkTraffic | null = null;
   const closeAll = async () => {
     await cluster.stop().catch(() => cluster.kill());
+    // Read once every node is gone, so the counters are final; a dead proxy worker leaves them null.
+    links = (await proxies?.traffic().catch(() => null)) ?? null;
     await proxies?.close();
   };
   const started_ = performance.now();
@@ -212,6 +221,6 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const elapsedMs = performance.now() - started_;
   progress(`skepsis test: run done in ${(elapsedMs / 1000).toFixed(1)} s; ${recorder?.events.length ?? 0} events; checking`);
   const nodeExits = Object.fromEntries(ids.map((id) => [id, cluster.nodes.get(id)!.exits]));
-  const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, progress });
+  const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, links, progress });
   return { ...outcome, dir };
 }

@@ -9,6 +9,11 @@
 // worker, V8's helpers) and of the node processes, and prints each per operation. It also prints the
 // share of CPU time the hypervisor stole during each run: on a shared machine that, not the code,
 // is often what moves a round. Linux only (/proc).
+//
+// Flags: --rounds N (3), --time-limit S (10), --concurrency N (16), --nodes N (3), --rate R (0: no
+// limit, the CPU saturates; R: a fixed offered load, to see whether the proxies hold throughput or
+// latency back at that rate), --baseline (also run each round through native-relay.c, the cheapest
+// relay possible, so what relaying itself costs on this machine stands beside what ours costs).
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseWorkloadOptions } from '../../workloads/index.js';
 import { runTest } from '../../src/harness/run-test.js';
+import { buildNativeRelay, startNativeRelayHost } from './native-relay.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +29,11 @@ const { values } = parseArgs({
     'time-limit': { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '16' },
     nodes: { type: 'string', default: '3' },
+    // 0: as fast as the clients go (the CPU saturates). A fixed offered load instead asks whether
+    // the proxies hold throughput and latency back at that rate.
+    rate: { type: 'string', default: '0' },
+    // Also run every round through native-relay.c, the cheapest relay possible (needs cc).
+    baseline: { type: 'boolean', default: false },
   },
 });
 function positiveInteger(flag: string, raw: string | undefined): number {
@@ -34,6 +45,10 @@ const rounds = positiveInteger('rounds', values.rounds);
 const timeLimitMs = positiveInteger('time-limit', values['time-limit']) * 1000;
 const concurrency = positiveInteger('concurrency', values.concurrency);
 const nodes = positiveInteger('nodes', values.nodes);
+const rate = values.rate === '0' ? 0 : positiveInteger('rate', values.rate);
+type Mode = 'proxied' | 'direct' | 'relay';
+const relayBinary = values.baseline ? buildNativeRelay() : undefined;
+const modes: Mode[] = relayBinary ? ['proxied', 'direct', 'relay'] : ['proxied', 'direct'];
 
 const store = mkdtempSync(join(tmpdir(), 'skepsis-bench-harness-'));
 
@@ -113,8 +128,31 @@ function historyCounter(runRoot: string): () => number {
   };
 }
 
+/** Latencies (ms) of the operations that completed ok, from a run's history.jsonl. */
+function okLatenciesMs(runRoot: string): number[] {
+  const dirs = existsSync(runRoot) ? readdirSync(runRoot).filter((name) => name !== 'latest') : [];
+  if (dirs.length === 0) return [];
+  const invoked = new Map<number, number>();
+  const latencies: number[] = [];
+  for (const line of readFileSync(join(runRoot, dirs[0], 'history.jsonl'), 'utf8').split('\n')) {
+    if (line === '') continue;
+    const event = JSON.parse(line) as { process?: unknown; type?: unknown; time?: unknown };
+    if (typeof event.process !== 'number' || typeof event.time !== 'number') continue;
+    if (event.type === 'invoke') invoked.set(event.process, event.time);
+    else {
+      const start = invoked.get(event.process);
+      if (start !== undefined && event.type === 'ok') latencies.push((event.time - start) / 1e6);
+      invoked.delete(event.process);
+    }
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
 interface RunFigures {
   opsPerSecond: number;
+  /** Latency of ok operations, ms. */
+  p50Ms: number;
+  p99Ms: number;
   /** CPU ms per operation in the steady window, by component. */
   main: number;
   otherThreads: number;
@@ -125,8 +163,9 @@ interface RunFigures {
 }
 
 /** One `skepsis test` run of the bench's load, with or without proxies. */
-async function run(proxies: boolean, limitMs: number, seed: number, label: string): Promise<RunFigures> {
-  const name = `${label}-${proxies ? 'proxied' : 'direct'}`;
+/** One `skepsis test` run of the bench's load: through the proxies, direct, or through the native relay. */
+async function run(mode: Mode, limitMs: number, seed: number, label: string): Promise<RunFigures> {
+  const name = `${label}-${mode}`;
   const count = historyCounter(join(store, name));
   const samples: CpuSample[] = [];
   const sampler = setInterval(() => samples.push({ atMs: performance.now(), ...cpuNow(), ops: count() }), 250);
@@ -137,7 +176,7 @@ async function run(proxies: boolean, limitMs: number, seed: number, label: strin
       config: {
         name,
         workload: 'kv',
-        workloadOptions: parseWorkloadOptions('kv', { 'rate-ops-per-second': '0' }),
+        workloadOptions: parseWorkloadOptions('kv', { 'rate-ops-per-second': String(rate) }),
         nemesis: 'none',
         nemesisIntervalMs: 10_000,
         nodes,
@@ -146,11 +185,12 @@ async function run(proxies: boolean, limitMs: number, seed: number, label: strin
         seed,
         unsafeBugs: [],
         nodeArgs: [],
-        proxies,
+        proxies: mode !== 'direct',
         opTimeoutMs: 5000,
         checkTimeoutMs: 120_000,
         command: 'bench:harness',
       },
+      proxyHost: mode === 'relay' ? (specs, onFailure) => startNativeRelayHost(relayBinary!, specs, onFailure) : undefined,
     });
     const stealAfter = stealNow();
     const { stats } = outcome.results;
@@ -160,8 +200,12 @@ async function run(proxies: boolean, limitMs: number, seed: number, label: strin
     const last = steady.at(-1);
     const windowOps = first && last ? last.ops - first.ops : 0;
     const perOp = (key: 'main' | 'otherThreads' | 'nodes') => (windowOps > 0 ? (last![key] - first![key]) / windowOps : NaN);
+    const latencies = okLatenciesMs(join(store, name));
+    const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     return {
       opsPerSecond: stats.operations / (limitMs / 1000),
+      p50Ms: quantile(0.5),
+      p99Ms: quantile(0.99),
       main: perOp('main'),
       otherThreads: perOp('otherThreads'),
       nodes: perOp('nodes'),
@@ -174,17 +218,20 @@ async function run(proxies: boolean, limitMs: number, seed: number, label: strin
   }
 }
 
-const figures = { proxied: [] as RunFigures[], direct: [] as RunFigures[] };
+const figures: Record<Mode, RunFigures[]> = { proxied: [], direct: [], relay: [] };
 try {
   // A short run first, not counted: the first run in a process is slower (cold JIT, caches), and it
   // would always be a proxied one.
-  await run(true, Math.min(timeLimitMs, 3000), 1000, 'warm-up');
+  await run('proxied', Math.min(timeLimitMs, 3000), 1000, 'warm-up');
   for (let round = 0; round < rounds; round++) {
-    for (const proxies of round % 2 === 0 ? [true, false] : [false, true]) {
-      const result = await run(proxies, timeLimitMs, round + 1, `round${round + 1}`);
-      (proxies ? figures.proxied : figures.direct).push(result);
+    // The order turns each round, so no mode always runs first (or after the same one).
+    const order = modes.map((_, i) => modes[(i + round) % modes.length]);
+    for (const mode of order) {
+      const result = await run(mode, timeLimitMs, round + 1, `round${round + 1}`);
+      figures[mode].push(result);
       process.stderr.write(
-        `round ${round + 1} ${proxies ? 'proxied' : 'direct '}: ${result.opsPerSecond.toFixed(0)} ops/s, ` +
+        `round ${round + 1} ${mode.padEnd(7)}: ${result.opsPerSecond.toFixed(0)} ops/s, ` +
+          `latency p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms, ` +
           `steady CPU ms/op: harness main ${result.main.toFixed(3)}, other harness threads ${result.otherThreads.toFixed(3)}, nodes ${result.nodes.toFixed(3)}; ` +
           `stolen ${result.stealPercent.toFixed(1)}%; checked ${result.ops} ops in ${result.checkMs.toFixed(0)} ms\n`,
       );
@@ -196,22 +243,34 @@ try {
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 const pick = (runs: RunFigures[], key: keyof RunFigures) => median(runs.map((result) => result[key]));
 console.log(
-  `\nbench:harness — ${nodes} nodes, kv workload, ${concurrency} clients, no rate limit, no faults, ${timeLimitMs / 1000} s per run, ${rounds} rounds`,
+  `\nbench:harness — ${nodes} nodes, kv workload, ${concurrency} clients, ${rate === 0 ? 'no rate limit' : `offered ${rate} ops/s`}, no faults, ${timeLimitMs / 1000} s per run, ${rounds} rounds`,
 );
-for (const mode of ['direct', 'proxied'] as const) {
+for (const mode of modes) {
   const runs = figures[mode];
-  console.log(`${mode.padEnd(8)} median ${pick(runs, 'opsPerSecond').toFixed(0)} ops/s  [${runs.map((r) => r.opsPerSecond.toFixed(0)).join(', ')}]`);
+  console.log(
+    `${mode.padEnd(8)} median ${pick(runs, 'opsPerSecond').toFixed(0)} ops/s  [${runs.map((r) => r.opsPerSecond.toFixed(0)).join(', ')}]  ` +
+      `latency p50 ${pick(runs, 'p50Ms').toFixed(2)} ms, p99 ${pick(runs, 'p99Ms').toFixed(2)} ms`,
+  );
 }
-const pairs = figures.proxied.map((proxied, round) => proxied.opsPerSecond / figures.direct[round].opsPerSecond);
-console.log(
-  `proxied / direct: ${(pick(figures.proxied, 'opsPerSecond') / pick(figures.direct, 'opsPerSecond')).toFixed(3)} (ratio of medians; goal >= 0.9); per round ${pairs.map((r) => r.toFixed(2)).join(', ')}, median ${median(pairs).toFixed(3)}`,
-);
+for (const mode of modes.filter((m) => m !== 'direct')) {
+  const pairs = figures[mode].map((result, round) => result.opsPerSecond / figures.direct[round].opsPerSecond);
+  const goal = mode === 'proxied' ? '; goal >= 0.9' : '; the native relay: what relaying alone costs here';
+  console.log(
+    `${mode} / direct: ${(pick(figures[mode], 'opsPerSecond') / pick(figures.direct, 'opsPerSecond')).toFixed(3)} (ratio of medians${goal}); per round ${pairs.map((r) => r.toFixed(2)).join(', ')}, median ${median(pairs).toFixed(3)}`,
+  );
+}
 console.log('steady CPU ms per op (medians)   harness main   other harness threads   nodes    total');
-for (const mode of ['direct', 'proxied'] as const) {
+for (const mode of modes) {
   const runs = figures[mode];
   const [main, other, nodeMs] = [pick(runs, 'main'), pick(runs, 'otherThreads'), pick(runs, 'nodes')];
-  console.log(`  ${mode.padEnd(31)} ${main.toFixed(3).padEnd(14)} ${other.toFixed(3).padEnd(23)} ${nodeMs.toFixed(3).padEnd(8)} ${(main + other + nodeMs).toFixed(3)}`);
+  const label = mode === 'relay' ? 'relay (its CPU is in nodes)' : mode;
+  console.log(
+    `  ${label.padEnd(31)} ${main.toFixed(3).padEnd(14)} ${other.toFixed(3).padEnd(23)} ${nodeMs.toFixed(3).padEnd(8)} ${(main + other + nodeMs).toFixed(3)}`,
+  );
 }
-const steal = [...figures.direct, ...figures.proxied].map((r) => r.stealPercent);
-console.log(`CPU stolen by the hypervisor per run: median ${median(steal).toFixed(1)}%, max ${Math.max(...steal).toFixed(1)}% (above a few % the rounds are not comparable)`);
-console.log(`checking a run of ~${pick(figures.direct, 'ops')} ops took median ${median([...figures.direct, ...figures.proxied].map((r) => r.checkMs)).toFixed(0)} ms`);
+const all = modes.flatMap((mode) => figures[mode]);
+const steal = all.map((r) => r.stealPercent);
+console.log(
+  `CPU stolen by the hypervisor per run: median ${median(steal).toFixed(1)}%, max ${Math.max(...steal).toFixed(1)}% (above a few % the rounds are not comparable)`,
+);
+console.log(`checking a run of ~${pick(figures.direct, 'ops')} ops took median ${median(all.map((r) => r.checkMs)).toFixed(0)} ms`);

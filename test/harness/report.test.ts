@@ -223,6 +223,28 @@ async function makeRun(seed: number, stale: boolean): Promise<ReportInput & { op
       n4: ['stopped (SIGTERM)'],
       n5: ['stopped (SIGTERM)'],
     },
+    links: {
+      peer: {
+        links: 20,
+        connectionsAccepted: 24,
+        connectionsBroken: 1,
+        frames: 51234,
+        framesCut: 812,
+        framesDropped: 0,
+        framesOverflow: 0,
+        bytesDiscarded: 90210,
+      },
+      client: {
+        links: 5,
+        connectionsAccepted: 37,
+        connectionsBroken: 6,
+        frames: 0,
+        framesCut: 0,
+        framesDropped: 0,
+        framesOverflow: 0,
+        bytesDiscarded: 1200,
+      },
+    },
     checkElapsedMs: result.elapsedMs,
   };
   const checkerHtml = result.valid === false ? renderHtml({ history, result, model, title: `${cfg.name}: counterexample` }) : undefined;
@@ -291,6 +313,9 @@ describe('renderReport', () => {
       `<tr><th>read</th><td class="ok">${read.ok}</td><td class="fail">${read.fail}</td><td class="info">${read.info}</td>`,
     );
     expect(html).toContain(`${(run.results.availability.duringFaults! * 100).toFixed(1)}%`);
+    // What the proxies did to the traffic.
+    expect(html).toContain('peer (20 links): <b>51234</b> frames, 812 cut, 0 dropped, 0 over the buffer bound');
+    expect(html).toContain('client (5 links): <b>37</b> connections, 6 broken by the proxy');
     // Links to the files of the run folder, relative.
     for (const id of ['n1', 'n2', 'n3', 'n4', 'n5']) expect(html).toContain(`<a href="nodes/${id}.log">`);
     expect(html).toContain('<a href="history.jsonl">');
@@ -415,6 +440,7 @@ describe('renderReport', () => {
     expect(html).toContain('The run was interrupted');
     expect(html).toContain('<li>n3 refused to restart</li>');
     expect(html).toContain('No fault was injected.');
+    expect(html).toContain('not proxied, or no counters recorded');
   });
 
   it('puts processes that never overlap on shared rows when there are many', () => {
@@ -541,6 +567,7 @@ function emptyResults(): TestResults {
     faults: [],
     problems: [],
     nodeExits: {},
+    links: null,
     checkElapsedMs: 1,
   };
 }
