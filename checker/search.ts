@@ -67,6 +67,44 @@ const PAUSED: SearchResult = { verdict: 'unknown', steps: 0, cacheSize: 0, opsCh
 const NO_STATE = -2;
 const ILLEGAL = -1;
 
+/**
+ * The search's tables are typed arrays carved from shared 1 MiB chunks rather than each on an
+ * ArrayBuffer of its own: on the small parts most histories split into, allocating some thirty
+ * buffers outside the JS heap per part (and the garbage collections that external memory brings
+ * on) cost more than the search itself. Chunks are never reused, so carved memory starts zeroed;
+ * a chunk is freed once no table carved from it is alive. Big tables get a buffer of their own.
+ */
+const CHUNK_BYTES = 1 << 20;
+let chunk = new ArrayBuffer(CHUNK_BYTES);
+let chunkOffset = 0;
+
+function carve(bytes: number): [ArrayBuffer, number] {
+  const aligned = (bytes + 7) & ~7;
+  if (aligned > CHUNK_BYTES >>> 3) return [new ArrayBuffer(aligned), 0];
+  if (chunkOffset + aligned > CHUNK_BYTES) {
+    chunk = new ArrayBuffer(CHUNK_BYTES);
+    chunkOffset = 0;
+  }
+  const at = chunkOffset;
+  chunkOffset += aligned;
+  return [chunk, at];
+}
+
+function int32s(length: number): Int32Array {
+  const [buffer, at] = carve(length * 4);
+  return new Int32Array(buffer, at, length);
+}
+
+function uint32s(length: number): Uint32Array {
+  const [buffer, at] = carve(length * 4);
+  return new Uint32Array(buffer, at, length);
+}
+
+function float64s(length: number): Float64Array {
+  const [buffer, at] = carve(length * 8);
+  return new Float64Array(buffer, at, length);
+}
+
 /** Seeded 32-bit generator for the Zobrist keys (the search is deterministic). */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -92,7 +130,7 @@ class StateSpace<S> {
     private readonly ops: Operation[],
   ) {
     this.opCount = Math.max(1, ops.length);
-    this.transitions = new Int32Array(8 * this.opCount).fill(NO_STATE);
+    this.transitions = int32s(8 * this.opCount).fill(NO_STATE);
   }
 
   get bytes(): number {
@@ -115,7 +153,7 @@ class StateSpace<S> {
     else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
     else found.push(id);
     if ((id + 1) * this.opCount > this.transitions.length) {
-      const grown = new Int32Array(this.transitions.length * 2).fill(NO_STATE);
+      const grown = int32s(this.transitions.length * 2).fill(NO_STATE);
       grown.set(this.transitions);
       this.transitions = grown;
     }
@@ -160,16 +198,16 @@ class ConfigCache {
     private readonly optionalWords: number,
   ) {
     const capacity = 1 << 6;
-    this.slots = new Int32Array(capacity).fill(-1);
+    this.slots = int32s(capacity).fill(-1);
     this.mask = capacity - 1;
     const entries = capacity >> 1;
-    this.hashA = new Uint32Array(entries);
-    this.hashB = new Uint32Array(entries);
-    this.stateOf = new Int32Array(entries);
-    this.firstMask = new Int32Array(entries);
-    this.requiredArena = new Uint32Array(entries * requiredWords);
-    this.optionalArena = new Uint32Array(entries * optionalWords);
-    this.nextMask = new Int32Array(entries);
+    this.hashA = uint32s(entries);
+    this.hashB = uint32s(entries);
+    this.stateOf = int32s(entries);
+    this.firstMask = int32s(entries);
+    this.requiredArena = uint32s(entries * requiredWords);
+    this.optionalArena = uint32s(entries * optionalWords);
+    this.nextMask = int32s(entries);
   }
 
   /** Configurations stored. */
@@ -260,10 +298,10 @@ class ConfigCache {
   private addMask(entry: number, optional: Uint32Array): void {
     const m = this.masks++;
     if (m >= this.nextMask.length) {
-      const grownNext = new Int32Array(this.nextMask.length * 2);
+      const grownNext = int32s(this.nextMask.length * 2);
       grownNext.set(this.nextMask);
       this.nextMask = grownNext;
-      const grownArena = new Uint32Array(this.nextMask.length * this.optionalWords);
+      const grownArena = uint32s(this.nextMask.length * this.optionalWords);
       grownArena.set(this.optionalArena);
       this.optionalArena = grownArena;
     }
@@ -274,21 +312,21 @@ class ConfigCache {
 
   private growEntries(): void {
     const capacity = this.hashA.length * 2;
-    const grow = <T extends Uint32Array | Int32Array>(old: T, size: number): T => {
-      const next = new (old.constructor as new (n: number) => T)(size);
+    const grow = <T extends Uint32Array | Int32Array>(old: T, size: number, make: (n: number) => T): T => {
+      const next = make(size);
       next.set(old);
       return next;
     };
-    this.hashA = grow(this.hashA, capacity);
-    this.hashB = grow(this.hashB, capacity);
-    this.stateOf = grow(this.stateOf, capacity);
-    this.firstMask = grow(this.firstMask, capacity);
-    this.requiredArena = grow(this.requiredArena, capacity * this.requiredWords);
+    this.hashA = grow(this.hashA, capacity, uint32s);
+    this.hashB = grow(this.hashB, capacity, uint32s);
+    this.stateOf = grow(this.stateOf, capacity, int32s);
+    this.firstMask = grow(this.firstMask, capacity, int32s);
+    this.requiredArena = grow(this.requiredArena, capacity * this.requiredWords, uint32s);
   }
 
   private rehash(): void {
     const capacity = this.slots.length * 2;
-    this.slots = new Int32Array(capacity).fill(-1);
+    this.slots = int32s(capacity).fill(-1);
     this.mask = capacity - 1;
     for (let entry = 0; entry < this.entries; entry++) {
       let slot = (this.hashA[entry] ^ Math.imul(this.stateOf[entry] + 1, 0x9e3779b1)) & this.mask;
@@ -376,18 +414,18 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   let requiredCount = 0;
   for (let i = 0; i < n; i++) if (roles[i]) requiredCount++;
   const entryCount = n + requiredCount;
-  const entryTime = new Float64Array(entryCount);
-  const isRequired = new Int32Array(n);
-  const readOnly = new Int32Array(n);
+  const entryTime = float64s(entryCount);
+  const isRequired = int32s(n);
+  const readOnly = int32s(n);
   for (let i = 0; i < n; i++) {
     isRequired[i] = roles[i] ? 1 : 0;
     if (roles[i] && !options.noReadOnlyReduction && model.readOnly(ops[i])) readOnly[i] = 1;
   }
 
   // Entries: 0..n-1 are calls (entry i is op i's call), n.. are returns of required ops.
-  const returnOf = new Int32Array(n).fill(-1);
-  const opOfEntry = new Int32Array(entryCount);
-  const isCall = new Int32Array(entryCount);
+  const returnOf = int32s(n).fill(-1);
+  const opOfEntry = int32s(entryCount);
+  const isCall = int32s(entryCount);
   for (let i = 0, r = n; i < n; i++) {
     opOfEntry[i] = i;
     entryTime[i] = ops[i].call;
@@ -398,7 +436,7 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     entryTime[r] = ops[i].ret;
     r++;
   }
-  const order = new Int32Array(entryCount);
+  const order = int32s(entryCount);
   for (let e = 0; e < entryCount; e++) order[e] = e;
   // By time; on ties calls come first (equal timestamps overlap), then by op order.
   order.sort((x, y) => entryTime[x] - entryTime[y] || isCall[y] - isCall[x] || opOfEntry[x] - opOfEntry[y]);
@@ -408,9 +446,9 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   // when required ops alone cannot go on. `rank` is the position in the merged time order.
   const headMain = entryCount;
   const headOptional = entryCount + 1;
-  const next = new Int32Array(entryCount + 2);
-  const prev = new Int32Array(entryCount + 2);
-  const rank = new Int32Array(entryCount);
+  const next = int32s(entryCount + 2);
+  const prev = int32s(entryCount + 2);
+  const rank = int32s(entryCount);
   let lastMain = headMain;
   let lastOptional = headOptional;
   for (let position = 0; position < entryCount; position++) {
@@ -436,11 +474,11 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   };
 
   const random = mulberry32(0x5eed);
-  const zobristA = new Uint32Array(n);
-  const zobristB = new Uint32Array(n);
+  const zobristA = uint32s(n);
+  const zobristB = uint32s(n);
   // Required and optional ops each have their own bitset; bitOf[i] is op i's bit in its set.
   // Optional ops do not enter the hash: configurations differing only in them share an entry.
-  const bitOf = new Int32Array(n);
+  const bitOf = int32s(n);
   let requiredBit = 0;
   let optionalCount = 0;
   for (let i = 0; i < n; i++) {
@@ -454,12 +492,12 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
       bitOf[i] = optionalCount++;
     }
   }
-  const requiredBits = new Uint32Array((requiredCount + 31) >>> 5);
-  const optionalBits = new Uint32Array((optionalCount + 31) >>> 5);
+  const requiredBits = uint32s((requiredCount + 31) >>> 5);
+  const optionalBits = uint32s((optionalCount + 31) >>> 5);
   const cache = new ConfigCache(requiredBits.length, optionalBits.length);
 
-  const stackEntry = new Int32Array(n);
-  const stackState = new Int32Array(n);
+  const stackEntry = int32s(n);
+  const stackState = int32s(n);
   let depth = 0;
   let requiredLeft = requiredCount;
 
@@ -471,7 +509,7 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   const progressSteps = options.progressSteps ?? 1 << 20;
   let nextProgress = progressSteps;
   let bestDepth = -1;
-  let bestStack = new Int32Array(0);
+  let bestStack = int32s(0);
   let bestState = initialState;
   const memoryMax = options.memoryBytesMax ?? Infinity;
   const deadline = options.deadlineMs ?? Infinity;
