@@ -112,6 +112,8 @@ export class KvNode {
   private ticker: NodeJS.Timeout | undefined;
   private driving = false;
   private driveAgain = false;
+  /** A flush of the proposal batch and the read queue is due on setImmediate (scheduleFlush). */
+  private flushScheduled = false;
   private stopped = false;
   private fatal: Error | undefined;
   private snapshotIndex: number;
@@ -206,7 +208,23 @@ export class KvNode {
       // Requests that arrive together are proposed together: one AppendEntries per follower and one
       // fsync carry the whole batch.
       this.proposalBatch.push({ data: encodeCommand(proposed), resolve });
-      if (this.proposalBatch.length === 1) setImmediate(() => this.flushProposals());
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Writes and reads that arrive in one turn of the event loop go out together on the next: the
+   * writes as one batch, and the read round's confirmation on the same AppendEntries (no heartbeat
+   * round of its own while writes flow).
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushProposals();
+      this.startReadRound();
+      this.drive();
     });
   }
 
@@ -235,7 +253,6 @@ export class KvNode {
       }, this.options.requestTimeoutMs);
       this.pendingWrites.set(result.index, { term: result.term, resolve, timer });
     });
-    this.drive();
   }
 
   /** A linearizable read: confirmed by a ReadIndex round, served once applied reaches its index. */
@@ -260,8 +277,7 @@ export class KvNode {
         timer: setTimeout(() => read.resolve(nodeError('timeout', false)), this.options.requestTimeoutMs),
       };
       this.queuedReads.push(read);
-      this.startReadRound();
-      this.drive();
+      this.scheduleFlush();
     });
   }
 

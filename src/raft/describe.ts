@@ -42,9 +42,12 @@ export function describeMessage(m: Message): string {
     case 'PreVoteResponse':
       return `${head} ${m.granted ? 'granted' : 'rejected'}`;
     case 'AppendEntries':
-      return `${head} prev=${m.prevLogTerm}/${m.prevLogIndex} commit=${m.commit} entries=${describeEntries(m.entries)}`;
+      return `${head} prev=${m.prevLogTerm}/${m.prevLogIndex} commit=${m.commit} entries=${describeEntries(m.entries)}${m.context ? ` context=${m.context}` : ''}`;
     case 'AppendEntriesResponse':
-      return m.success ? `${head} match=${m.matchIndex}` : `${head} reject=${m.rejectedIndex} hint=${m.hintTerm}/${m.hintIndex}`;
+      return (
+        (m.success ? `${head} match=${m.matchIndex}` : `${head} reject=${m.rejectedIndex} hint=${m.hintTerm}/${m.hintIndex}`) +
+        (m.context ? ` context=${m.context}` : '')
+      );
     case 'Heartbeat':
       return `${head} commit=${m.commit}${m.context ? ` context=${m.context}` : ''}`;
     case 'HeartbeatResponse':

@@ -31,8 +31,29 @@ export function stepFollower(r: Raft, m: Message): void {
   }
 }
 
-function respond(r: Raft, to: string, success: boolean, matchIndex: number, rejectedIndex = 0, hintIndex = 0, hintTerm = 0): void {
-  r.send({ type: 'AppendEntriesResponse', from: r.id, to, term: r.term, success, matchIndex, rejectedIndex, hintIndex, hintTerm });
+/** Answers an AppendEntries (or a snapshot chunk), echoing the read context it carried, if any. */
+function respond(
+  r: Raft,
+  to: string,
+  context: string | undefined,
+  success: boolean,
+  matchIndex: number,
+  rejectedIndex = 0,
+  hintIndex = 0,
+  hintTerm = 0,
+): void {
+  r.send({
+    type: 'AppendEntriesResponse',
+    from: r.id,
+    to,
+    term: r.term,
+    success,
+    matchIndex,
+    rejectedIndex,
+    hintIndex,
+    hintTerm,
+    ...(context === undefined ? {} : { context }),
+  });
 }
 
 export function handleAppendEntries(r: Raft, m: AppendEntries): void {
@@ -45,12 +66,12 @@ export function handleAppendEntries(r: Raft, m: AppendEntries): void {
       return;
     }
     // Say where to resume.
-    respond(r, m.from, true, log.committed);
+    respond(r, m.from, m.context, true, log.committed);
     return;
   }
   if (!log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
     const hint = log.findConflictByTerm(Math.min(m.prevLogIndex, log.lastIndex()), m.prevLogTerm);
-    respond(r, m.from, false, 0, m.prevLogIndex, hint.index, hint.term);
+    respond(r, m.from, m.context, false, 0, m.prevLogIndex, hint.index, hint.term);
     return;
   }
   const conflict = log.findConflict(m.entries);
@@ -60,7 +81,7 @@ export function handleAppendEntries(r: Raft, m: AppendEntries): void {
     return;
   }
   const lastNew = log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.commit, m.entries)!;
-  respond(r, m.from, true, lastNew);
+  respond(r, m.from, m.context, true, lastNew);
 }
 
 /** Whether `m` names, at or below our commit index, an entry whose term differs from ours (compacted entries are not checked). */
@@ -95,7 +116,7 @@ function handleHeartbeat(r: Raft, m: Heartbeat): void {
 export function handleSnapshotChunk(r: Raft, m: InstallSnapshot): void {
   if (m.snapshotIndex <= r.log.committed) {
     r.incomingSnapshot = undefined;
-    respond(r, m.from, true, r.log.committed);
+    respond(r, m.from, undefined, true, r.log.committed);
     return;
   }
   if (m.sizeBytes > r.options.snapshotBytesMax) {
@@ -148,5 +169,5 @@ export function handleSnapshotChunk(r: Raft, m: InstallSnapshot): void {
     data,
   };
   const restored = r.restore(snapshot);
-  respond(r, m.from, true, restored ? r.log.lastIndex() : r.log.committed);
+  respond(r, m.from, undefined, true, restored ? r.log.lastIndex() : r.log.committed);
 }

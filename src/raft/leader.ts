@@ -43,6 +43,9 @@ export function stepLeader(r: Raft, m: Message): void {
     case 'AppendEntriesResponse':
       progress.recentActive = true;
       handleAppendResponse(r, m);
+      // An answer at our term to an AppendEntries sent after the read began confirms our leadership
+      // as a heartbeat's would, accepted or not.
+      if (m.context !== undefined) r.acknowledgeRead(m.from, m.context);
       return;
     case 'HeartbeatResponse':
       progress.recentActive = true;

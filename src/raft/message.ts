@@ -36,13 +36,17 @@ export interface PreVoteResponse extends Envelope {
   granted: boolean;
 }
 
-/** Entries after prev (possibly none); the commit index rides along. */
+/**
+ * Entries after prev (possibly none); the commit index rides along, and so may the context of a
+ * ReadIndex read being confirmed (as a heartbeat would carry it): the answer echoes it.
+ */
 export interface AppendEntries extends Envelope {
   type: 'AppendEntries';
   prevLogIndex: number;
   prevLogTerm: number;
   entries: Entry[];
   commit: number;
+  context?: string;
 }
 
 /**
@@ -58,6 +62,8 @@ export interface AppendEntriesResponse extends Envelope {
   rejectedIndex: number;
   hintIndex: number;
   hintTerm: number;
+  /** The AppendEntries' read context, echoed. */
+  context?: string;
 }
 
 /** Keeps followers from campaigning; carries the commit (capped at the follower's match) and,
@@ -133,13 +139,24 @@ function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 256;
 }
 
-const FIELDS: Record<MessageType, Record<string, 'count' | 'bool' | 'string' | 'bytes' | 'entries' | 'configuration'>> = {
+/** 'optional-string': absent, or a non-empty string (so a context has one representation). */
+const FIELDS: Record<
+  MessageType,
+  Record<string, 'count' | 'bool' | 'string' | 'optional-string' | 'bytes' | 'entries' | 'configuration'>
+> = {
   RequestVote: { lastLogIndex: 'count', lastLogTerm: 'count', transfer: 'bool' },
   RequestVoteResponse: { granted: 'bool' },
   PreVote: { lastLogIndex: 'count', lastLogTerm: 'count' },
   PreVoteResponse: { granted: 'bool' },
-  AppendEntries: { prevLogIndex: 'count', prevLogTerm: 'count', entries: 'entries', commit: 'count' },
-  AppendEntriesResponse: { success: 'bool', matchIndex: 'count', rejectedIndex: 'count', hintIndex: 'count', hintTerm: 'count' },
+  AppendEntries: { prevLogIndex: 'count', prevLogTerm: 'count', entries: 'entries', commit: 'count', context: 'optional-string' },
+  AppendEntriesResponse: {
+    success: 'bool',
+    matchIndex: 'count',
+    rejectedIndex: 'count',
+    hintIndex: 'count',
+    hintTerm: 'count',
+    context: 'optional-string',
+  },
   Heartbeat: { commit: 'count', context: 'string' },
   HeartbeatResponse: { context: 'string' },
   InstallSnapshot: {
@@ -182,11 +199,13 @@ export function validateMessage(input: unknown, self: NodeId, limits: MessageLim
           ? typeof value === 'boolean'
           : kind === 'string'
             ? typeof value === 'string' && value.length <= 1024
-            : kind === 'bytes'
-              ? value instanceof Uint8Array
-              : kind === 'configuration'
-                ? isConfiguration(value)
-                : Array.isArray(value) && value.length <= limits.entriesMax;
+            : kind === 'optional-string'
+              ? value === undefined || (typeof value === 'string' && value.length > 0 && value.length <= 1024)
+              : kind === 'bytes'
+                ? value instanceof Uint8Array
+                : kind === 'configuration'
+                  ? isConfiguration(value)
+                  : Array.isArray(value) && value.length <= limits.entriesMax;
     if (!ok) return `bad-${field}`;
   }
   if (type === 'AppendEntries') return checkEntries(m as unknown as AppendEntries, limits);

@@ -13,7 +13,7 @@ import { committedIndex, voteResult } from './quorum.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import type { Ready } from './ready.js';
-import { broadcastAppend, broadcastHeartbeat, maybeSendAppend, sendTimeoutNow } from './replication.js';
+import { broadcastAppend, maybeSendAppend, sendHeartbeat, sendTimeoutNow } from './replication.js';
 import { ENTRY_OVERHEAD_BYTES } from './storage.js';
 import {
   NONE,
@@ -90,6 +90,12 @@ export class Raft {
   private readStates: ReadState[] = [];
   /** Accepted ReadIndex contexts given up on a role or term change, for the next Ready. */
   private droppedReads: string[] = [];
+  /**
+   * Leader: the newest read context not yet sent to the followers. It goes out when the next Ready
+   * is taken, on each follower's last AppendEntries of that Ready if there is one, else on a
+   * heartbeat: reads that arrive with writes cost no extra round of messages.
+   */
+  private readToConfirm: string | undefined;
   private readonly rejected = new Map<string, number>();
   /** The reason the message being stepped was rejected by a handler, if it was. */
   private stepRejection: string | undefined;
@@ -244,6 +250,7 @@ export class Raft {
       this.log.unstable.entries.length > 0 ||
       this.log.unstable.snapshot !== undefined ||
       this.messages.length > 0 ||
+      this.readToConfirm !== undefined ||
       this.readStates.length > 0 ||
       this.droppedReads.length > 0 ||
       this.log.hasNextCommittedEntries()
@@ -253,6 +260,7 @@ export class Raft {
   /** Takes the next batch of work; call advance(ready) when it is done, before the next ready(). */
   ready(): Ready {
     assert(this.outstandingReady === undefined, 'ready() called again before advance()');
+    this.sendReadToConfirm();
     const soft = this.softState();
     const hard = this.hardState();
     const ready: Ready = {
@@ -457,6 +465,7 @@ export class Raft {
     this.droppedReads.push(...this.pendingReadContexts, ...this.readOnly.contexts());
     this.readOnly.reset();
     this.pendingReadContexts = [];
+    this.readToConfirm = undefined;
   }
 
   becomeFollower(term: number, leader: NodeId): void {
@@ -549,7 +558,28 @@ export class Raft {
     }
     this.readOnly.add(this.log.committed, context);
     this.readOnly.recordAck(this.id, context);
-    broadcastHeartbeat(this, context);
+    // Confirming the newest read confirms every one before it (ReadOnly.release).
+    this.readToConfirm = context;
+  }
+
+  /**
+   * Sends the read context waiting for confirmation: on the last AppendEntries of this batch to each
+   * follower (not sent yet, so it leaves after the read's index was recorded, as a heartbeat would),
+   * or on a heartbeat to a follower that gets none.
+   */
+  private sendReadToConfirm(): void {
+    const context = this.readToConfirm;
+    if (context === undefined) return;
+    this.readToConfirm = undefined;
+    if (this.role !== 'leader') return;
+    const carried = new Set<NodeId>();
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const m = this.messages[i];
+      if (m.type !== 'AppendEntries' || m.term !== this.term || carried.has(m.to)) continue;
+      m.context = context;
+      carried.add(m.to);
+    }
+    for (const id of this.configuration.voters) if (id !== this.id && !carried.has(id)) sendHeartbeat(this, id, context);
   }
 
   /** Leader: a heartbeat answer carrying `context` from `from`; releases confirmed reads. */

@@ -80,10 +80,13 @@ export function broadcastAppend(r: Raft): void {
  * index its log may not hold yet. */
 export function broadcastHeartbeat(r: Raft, context: string): void {
   for (const id of r.configuration.voters) {
-    if (id === r.id) continue;
-    const progress = r.progress.get(id)!;
-    r.send({ type: 'Heartbeat', from: r.id, to: id, term: r.term, commit: Math.min(progress.match, r.log.committed), context });
+    if (id !== r.id) sendHeartbeat(r, id, context);
   }
+}
+
+export function sendHeartbeat(r: Raft, to: NodeId, context: string): void {
+  const progress = r.progress.get(to)!;
+  r.send({ type: 'Heartbeat', from: r.id, to, term: r.term, commit: Math.min(progress.match, r.log.committed), context });
 }
 
 export function sendTimeoutNow(r: Raft, to: NodeId): void {

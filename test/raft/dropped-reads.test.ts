@@ -118,3 +118,83 @@ describe('dropped ReadIndex requests', () => {
     expect(n1.readIndex('d')).toBe('accepted');
   });
 });
+
+describe('ReadIndex confirmations ride on AppendEntries', () => {
+  it('a read that arrives with a write is confirmed by the AppendEntries round, with no heartbeat', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    h.elect('n1');
+    h.take();
+    const n1 = h.raft('n1');
+    expect(n1.readIndex('read-1')).toBe('accepted');
+    expect(n1.propose(new TextEncoder().encode('w1'))).toMatchObject({ ok: true, index: 2 });
+    h.process('n1');
+    const sent = h.queue.map((m) => `${m.type}->${m.to}${'context' in m && m.context ? ` ${m.context}` : ''}`);
+    expect(sent.sort()).toEqual(['AppendEntries->n2 read-1', 'AppendEntries->n3 read-1']);
+    h.stabilize();
+    const text = h.take();
+    expect(text).toContain('n2->n1 AppendEntriesResponse term=1 match=2 context=read-1');
+    expect(text).toContain('ReadState index=1 context=read-1');
+    expect(text).not.toContain('Heartbeat');
+  });
+
+  it('a follower that gets no AppendEntries in that batch gets a heartbeat with the context', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    h.elect('n1');
+    h.take();
+    const n1 = h.raft('n1');
+    h.isolated.add('n3'); // n3 never answers, so its window fills and it gets no more entries
+    for (let i = 0; i < 300; i++) n1.propose(new TextEncoder().encode(`w${i}`));
+    h.process('n1');
+    h.stabilize();
+    h.take();
+    expect(n1.readIndex('read-2')).toBe('accepted');
+    n1.propose(new TextEncoder().encode('w-last'));
+    h.process('n1');
+    const sent = h.queue.map((m) => `${m.type}->${m.to}${'context' in m && m.context ? ` ${m.context}` : ''}`);
+    expect(sent).toContain('AppendEntries->n2 read-2');
+    expect(sent).toContain('Heartbeat->n3 read-2');
+    h.stabilize();
+    // n2 alone (with n1) is a majority of three.
+    expect(h.take()).toMatch(/ReadState index=\d+ context=read-2/);
+  });
+
+  it('a rejected AppendEntries still confirms: the follower answered at our term', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    h.elect('n1');
+    h.take();
+    const n1 = h.raft('n1');
+    expect(n1.readIndex('read-3')).toBe('accepted');
+    n1.propose(new TextEncoder().encode('w'));
+    h.process('n1');
+    h.queue = [];
+    // Both followers reject (as after a log mismatch), echoing the context.
+    for (const from of ['n2', 'n3'])
+      n1.step({
+        type: 'AppendEntriesResponse',
+        from,
+        to: 'n1',
+        term: n1.term,
+        success: false,
+        matchIndex: 0,
+        rejectedIndex: 1,
+        hintIndex: 1,
+        hintTerm: 1,
+        context: 'read-3',
+      });
+    h.process('n1');
+    expect(h.take()).toContain('ReadState index=1 context=read-3');
+  });
+
+  it('a leader that steps down before its batch goes out sends no confirmation and drops the read', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    h.elect('n1');
+    h.take();
+    const n1 = h.raft('n1');
+    expect(n1.readIndex('read-4')).toBe('accepted');
+    n1.step({ type: 'Heartbeat', from: 'n3', to: 'n1', term: n1.term + 1, commit: 0, context: '' });
+    h.process('n1');
+    const text = h.take();
+    expect(text).toContain('DroppedReads read-4');
+    expect(h.queue.some((m) => m.from === 'n1' && (m.type === 'Heartbeat' || m.type === 'AppendEntries'))).toBe(false);
+  });
+});

@@ -129,7 +129,7 @@ function payloadBytes(m: Message): number {
       n += count(m.prevLogIndex, 'prevLogIndex') + count(m.prevLogTerm, 'prevLogTerm') + count(m.commit, 'commit');
       n += varintBytes(m.entries.length);
       for (const e of m.entries) n += count(e.term, 'entry term') + count(e.index, 'entry index') + dataBytes(e.data, 'entry data');
-      return n;
+      return n + stringBytes(m.context ?? '', 'context');
     case 'AppendEntriesResponse':
       return (
         n +
@@ -137,7 +137,8 @@ function payloadBytes(m: Message): number {
         count(m.matchIndex, 'matchIndex') +
         count(m.rejectedIndex, 'rejectedIndex') +
         count(m.hintIndex, 'hintIndex') +
-        count(m.hintTerm, 'hintTerm')
+        count(m.hintTerm, 'hintTerm') +
+        stringBytes(m.context ?? '', 'context')
       );
     case 'Heartbeat':
       return n + count(m.commit, 'commit') + stringBytes(m.context, 'context');
@@ -231,6 +232,7 @@ function writePayload(w: Writer, m: Message): void {
         w.varint(e.index);
         w.bytes(e.data);
       }
+      w.str(m.context ?? '');
       return;
     case 'AppendEntriesResponse':
       w.bool(m.success);
@@ -238,6 +240,7 @@ function writePayload(w: Writer, m: Message): void {
       w.varint(m.rejectedIndex);
       w.varint(m.hintIndex);
       w.varint(m.hintTerm);
+      w.str(m.context ?? '');
       return;
     case 'Heartbeat':
       w.varint(m.commit);
@@ -449,6 +452,7 @@ function readMessage(r: Reader): Message | DecodeError {
         commit: r.varint('commit'),
         entries: readEntries(r),
       };
+      withContext(m, r.str('context', 4 * 1024));
       break;
     case 'AppendEntriesResponse':
       m = {
@@ -460,6 +464,7 @@ function readMessage(r: Reader): Message | DecodeError {
         hintIndex: r.varint('hintIndex'),
         hintTerm: r.varint('hintTerm'),
       };
+      withContext(m, r.str('context', 4 * 1024));
       break;
     case 'Heartbeat':
       m = { type, ...head, commit: r.varint('commit'), context: r.str('context', 4 * 1024) };
@@ -632,4 +637,9 @@ export class FrameReader {
     }
     return this.failure;
   }
+}
+
+/** An AppendEntries (or its answer) carries a read context only when there is one: '' means none. */
+function withContext(m: Message, context: string): void {
+  if (context !== '' && (m.type === 'AppendEntries' || m.type === 'AppendEntriesResponse')) m.context = context;
 }

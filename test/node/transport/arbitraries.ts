@@ -44,6 +44,13 @@ const bytes = fc.oneof(
 
 const context = fc.oneof(fc.constant(''), fc.string({ maxLength: 40, unit: 'grapheme' }), fc.constant('c'.repeat(1024)));
 
+/** The read context an AppendEntries or its answer may carry: absent or non-empty. */
+const readContext = fc.option(
+  context.filter((c) => c !== ''),
+  { nil: undefined },
+);
+const withReadContext = (context: string | undefined) => (context === undefined ? {} : { context });
+
 const envelope = fc.record({ addresses, term });
 
 function head(e: { addresses: [string, string]; term: number }): { from: string; to: string; term: number } {
@@ -51,13 +58,18 @@ function head(e: { addresses: [string, string]; term: number }): { from: string;
 }
 
 const appendEntries = fc
-  .record({ e: envelope, prevLogIndex: fc.oneof(fc.nat({ max: 1000 }), fc.integer({ min: MAX - 100, max: MAX - 20 })), commit: count })
-  .chain(({ e, prevLogIndex, commit }) =>
+  .record({
+    e: envelope,
+    prevLogIndex: fc.oneof(fc.nat({ max: 1000 }), fc.integer({ min: MAX - 100, max: MAX - 20 })),
+    commit: count,
+    readContext,
+  })
+  .chain(({ e, prevLogIndex, commit, readContext }) =>
     fc.integer({ min: 0, max: e.term }).chain((prevLogTerm) =>
       fc.array(fc.tuple(fc.integer({ min: prevLogTerm, max: e.term }), bytes), { maxLength: 12 }).map((raw): Message => {
         const terms = raw.map(([t]) => t).sort((a, b) => a - b);
         const entries: Entry[] = raw.map(([, data], i) => ({ term: terms[i], index: prevLogIndex + 1 + i, data }));
-        return { type: 'AppendEntries', ...head(e), prevLogIndex, prevLogTerm, commit, entries };
+        return { type: 'AppendEntries', ...head(e), prevLogIndex, prevLogTerm, commit, entries, ...withReadContext(readContext) };
       }),
     ),
   );
@@ -104,8 +116,8 @@ export const messageByType: Record<Message['type'], fc.Arbitrary<Message>> = {
     .map(({ e, granted }) => ({ type: 'PreVoteResponse', ...head(e), granted })),
   AppendEntries: appendEntries,
   AppendEntriesResponse: fc
-    .record({ e: envelope, success: fc.boolean(), matchIndex: count, rejectedIndex: count, hintIndex: count, hintTerm: count })
-    .map(({ e, ...rest }) => ({ type: 'AppendEntriesResponse', ...head(e), ...rest })),
+    .record({ e: envelope, success: fc.boolean(), matchIndex: count, rejectedIndex: count, hintIndex: count, hintTerm: count, readContext })
+    .map(({ e, readContext, ...rest }) => ({ type: 'AppendEntriesResponse', ...head(e), ...rest, ...withReadContext(readContext) })),
   Heartbeat: fc.record({ e: envelope, commit: count, context }).map(({ e, ...rest }) => ({ type: 'Heartbeat', ...head(e), ...rest })),
   HeartbeatResponse: fc.record({ e: envelope, context }).map(({ e, context }) => ({ type: 'HeartbeatResponse', ...head(e), context })),
   InstallSnapshot: installSnapshot,

@@ -92,7 +92,9 @@ describe('message codec', () => {
       commit: 99,
       entries: [{ term: 5, index: 101, data: patternBytes(16) }],
     };
-    expect(encodeFrame(m).length).toBeLessThanOrEqual(4 + 1 + 3 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 16);
+    // Frame length, type, from, to, term, prev index (2), prev term, commit, entry count, entry term,
+    // entry index (2), data length, data, and the (empty) read context's length.
+    expect(encodeFrame(m).length).toBeLessThanOrEqual(4 + 1 + 3 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 16 + 1);
   });
 
   it('names what is wrong in hand-made bad payloads', () => {
@@ -120,7 +122,7 @@ describe('message codec', () => {
     expect(errorOf(decodeMessage(payload(11, 'n1', 'n2', 0)))).toBe('invalid TimeoutNow: bad-term');
     expect(errorOf(decodeMessage(payload(11, 'n1', 'n1', 1)))).toBe('invalid TimeoutNow: from-self');
     expect(errorOf(decodeMessage(payload(11, '', 'n1', 1)))).toBe('invalid TimeoutNow: bad-address');
-    expect(errorOf(decodeMessage(payload(5, 'n1', 'n2', 3, 4, 2, 4, 1, 3, 9, 0)))).toBe('invalid AppendEntries: bad-entry-index');
+    expect(errorOf(decodeMessage(payload(5, 'n1', 'n2', 3, 4, 2, 4, 1, 3, 9, 0, 0)))).toBe('invalid AppendEntries: bad-entry-index');
     // Trailing bytes after a complete message.
     expect(errorOf(decodeMessage(payload(11, 'n1', 'n2', 1, 0)))).toBe('1 trailing bytes after TimeoutNow');
   });
