@@ -1,7 +1,7 @@
 // The follower's handlers: AppendEntries (with fast-backup hints), heartbeats, InstallSnapshot
 // chunks and TimeoutNow. Term checks happened before these run (raft.ts).
 
-import type { AppendEntries, Heartbeat, InstallSnapshot, Message } from './message.js';
+import type { AppendEntries, AppendEntriesResponse, Heartbeat, InstallSnapshot, Message } from './message.js';
 import type { Raft } from './raft.js';
 
 export function stepFollower(r: Raft, m: Message): void {
@@ -42,7 +42,7 @@ function respond(
   hintIndex = 0,
   hintTerm = 0,
 ): void {
-  r.send({
+  const answer: AppendEntriesResponse = {
     type: 'AppendEntriesResponse',
     from: r.id,
     to,
@@ -52,8 +52,9 @@ function respond(
     rejectedIndex,
     hintIndex,
     hintTerm,
-    ...(context === undefined ? {} : { context }),
-  });
+  };
+  if (context !== undefined) answer.context = context;
+  r.send(answer);
 }
 
 export function handleAppendEntries(r: Raft, m: AppendEntries): void {
