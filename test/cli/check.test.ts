@@ -2,11 +2,11 @@
 // exit codes 0/1/2/254, text and JSON output, the HTML file, and clear errors for bad input.
 
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PORCUPINE_DIR } from '../checker/shared-histories.js';
 
 const BIN = fileURLToPath(new URL('../../bin/skepsis.js', import.meta.url));
@@ -16,8 +16,12 @@ function skepsis(...args: string[]) {
   return execa('node', [BIN, ...args], { reject: false, timeout: 60_000 });
 }
 
+/** One folder for this file's temporary inputs and outputs, removed when its tests end. */
+const TEMP = mkdtempSync(join(tmpdir(), 'skepsis-cli-'));
+afterAll(() => rmSync(TEMP, { recursive: true, force: true }));
+
 function tempFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'skepsis-cli-')), name);
+  const path = join(mkdtempSync(join(TEMP, 'case-')), name);
   writeFileSync(path, text);
   return path;
 }
@@ -47,7 +51,7 @@ describe('skepsis check', () => {
   });
 
   it('checks a kv history split by key and writes the HTML view', async () => {
-    const html = join(mkdtempSync(join(tmpdir(), 'skepsis-html-')), 'view.html');
+    const html = join(mkdtempSync(join(TEMP, 'html-')), 'view.html');
     const result = await skepsis('check', join(PORCUPINE_DIR, 'kv/c10-bad.txt'), '--html', html);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^NOT linearizable \(\d+ ops, 10 parts, model kv/);
@@ -115,7 +119,7 @@ describe('skepsis check', () => {
 
 describe('skepsis convert', () => {
   it('exports a history to Jepsen EDN that checks the same', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'skepsis-edn-')), 'history.edn');
+    const out = join(mkdtempSync(join(TEMP, 'edn-')), 'history.edn');
     const converted = await skepsis('convert', join(PORCUPINE_DIR, 'jepsen/etcd_040.log'), '--to', 'jepsen-edn', '--out', out);
     expect(converted.exitCode).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^\[\{:index 0, :time 0, :process \d+, :type :invoke, :f :\w+/);
