@@ -607,8 +607,8 @@ class Pipe {
   }
 }
 
-/** Counters at zero: a new proxy's, or those of a relay that counts nothing. */
-export function emptyProxyStats(): ProxyStats {
+/** Counters at zero, for a new proxy. */
+function emptyProxyStats(): ProxyStats {
   return {
     connectionsAccepted: 0,
     connectionsOpen: 0,

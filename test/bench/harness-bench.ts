@@ -94,13 +94,18 @@ function stealNow(): { steal: number; total: number } {
   return { steal: fields[7] ?? 0, total: fields.reduce((sum, value) => sum + value, 0) };
 }
 
-/** Counts completed operations in a run's history.jsonl as it grows (reads only the new bytes). */
-function historyCounter(runRoot: string): () => number {
+/**
+ * Follows a run's history.jsonl as it grows (reads only the new bytes): `count()` reads on and
+ * returns the completed operations so far; `okLatenciesMs()` the latencies of those that ended ok.
+ */
+function historyFollower(runRoot: string): { count(): number; okLatenciesMs(): number[] } {
   let path: string | undefined;
   let offset = 0;
   let completions = 0;
+  const invoked = new Map<number, number>();
+  const latencies: number[] = [];
   const buffer = Buffer.alloc(1 << 20);
-  return () => {
+  const count = (): number => {
     if (path === undefined) {
       const dirs = existsSync(runRoot) ? readdirSync(runRoot).filter((name) => name !== 'latest') : [];
       if (dirs.length === 0 || !existsSync(join(runRoot, dirs[0], 'history.jsonl'))) return 0;
@@ -116,8 +121,16 @@ function historyCounter(runRoot: string): () => number {
         const end = buffer.lastIndexOf(10, read - 1);
         if (end < 0) break;
         for (const line of buffer.toString('utf8', 0, end).split('\n')) {
-          const event = JSON.parse(line) as { process?: unknown; type?: unknown };
-          if (typeof event.process === 'number' && event.type !== 'invoke') completions++;
+          const event = JSON.parse(line) as { process?: unknown; type?: unknown; time?: unknown };
+          if (typeof event.process !== 'number' || typeof event.time !== 'number') continue;
+          if (event.type === 'invoke') {
+            invoked.set(event.process, event.time);
+            continue;
+          }
+          completions++;
+          const start = invoked.get(event.process);
+          if (start !== undefined && event.type === 'ok') latencies.push((event.time - start) / 1e6);
+          invoked.delete(event.process);
         }
         offset += end + 1;
       }
@@ -126,26 +139,13 @@ function historyCounter(runRoot: string): () => number {
     }
     return completions;
   };
-}
-
-/** Latencies (ms) of the operations that completed ok, from a run's history.jsonl. */
-function okLatenciesMs(runRoot: string): number[] {
-  const dirs = existsSync(runRoot) ? readdirSync(runRoot).filter((name) => name !== 'latest') : [];
-  if (dirs.length === 0) return [];
-  const invoked = new Map<number, number>();
-  const latencies: number[] = [];
-  for (const line of readFileSync(join(runRoot, dirs[0], 'history.jsonl'), 'utf8').split('\n')) {
-    if (line === '') continue;
-    const event = JSON.parse(line) as { process?: unknown; type?: unknown; time?: unknown };
-    if (typeof event.process !== 'number' || typeof event.time !== 'number') continue;
-    if (event.type === 'invoke') invoked.set(event.process, event.time);
-    else {
-      const start = invoked.get(event.process);
-      if (start !== undefined && event.type === 'ok') latencies.push((event.time - start) / 1e6);
-      invoked.delete(event.process);
-    }
-  }
-  return latencies.sort((a, b) => a - b);
+  return {
+    count,
+    okLatenciesMs: () => {
+      count();
+      return [...latencies].sort((a, b) => a - b);
+    },
+  };
 }
 
 interface RunFigures {
@@ -166,9 +166,9 @@ interface RunFigures {
 /** One `skepsis test` run of the bench's load: through the proxies, direct, or through the native relay. */
 async function run(mode: Mode, limitMs: number, seed: number, label: string): Promise<RunFigures> {
   const name = `${label}-${mode}`;
-  const count = historyCounter(join(store, name));
+  const history = historyFollower(join(store, name));
   const samples: CpuSample[] = [];
-  const sampler = setInterval(() => samples.push({ atMs: performance.now(), ...cpuNow(), ops: count() }), 250);
+  const sampler = setInterval(() => samples.push({ atMs: performance.now(), ...cpuNow(), ops: history.count() }), 250);
   const stealBefore = stealNow();
   try {
     const outcome = await runTest({
@@ -200,7 +200,7 @@ async function run(mode: Mode, limitMs: number, seed: number, label: string): Pr
     const last = steady.at(-1);
     const windowOps = first && last ? last.ops - first.ops : 0;
     const perOp = (key: 'main' | 'otherThreads' | 'nodes') => (windowOps > 0 ? (last![key] - first![key]) / windowOps : NaN);
-    const latencies = okLatenciesMs(join(store, name));
+    const latencies = history.okLatenciesMs();
     const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     return {
       opsPerSecond: stats.operations / (limitMs / 1000),

@@ -34,29 +34,75 @@ export const opSpec: fc.Arbitrary<OpSpec> = fc.record({
   mutate: fc.boolean(),
 });
 
-/** Builds operations for the register models (`keyed`: one register per key, as kv-cas style keys). */
-export function buildHistory(specs: OpSpec[], keyed: boolean): Operation[] {
+/** When and as which process an op runs. */
+export interface Placement {
+  call: number;
+  ret: number;
+  /** When it takes effect, inside [call, ret]. */
+  point: number;
+  process: number;
+}
+
+/**
+ * Places ops on three processes, each running one op at a time after its `gap`; an indeterminate
+ * op retires its process id, and that process goes on under a new one, as in Jepsen.
+ */
+export function placeOps(
+  specs: readonly { process: number; gap: number; duration: number; at: number; indeterminate: boolean }[],
+): Placement[] {
   const free = [0, 0, 0];
-  const retired = new Set<number>();
   let nextProcess = 3;
   const processName = [0, 1, 2];
-  const drafts = specs.map((s) => {
+  return specs.map((s) => {
     const call = free[s.process] + s.gap;
     const ret = call + s.duration;
     free[s.process] = ret;
     const process = processName[s.process];
-    // An indeterminate op retires its process id, as in Jepsen.
-    if (s.outcome !== 'ok') {
-      retired.add(process);
-      processName[s.process] = nextProcess++;
-    }
-    return { s, call, ret, point: call + s.at * s.duration, process };
+    if (s.indeterminate) processName[s.process] = nextProcess++;
+    return { call, ret, point: call + s.at * s.duration, process };
   });
+}
+
+/** Op indices in the order the ops take effect (ties: spec order). */
+export function effectOrder(placements: readonly Placement[]): number[] {
+  return placements.map((_, i) => i).sort((x, y) => placements[x].point - placements[y].point || x - y);
+}
+
+/** What an op did, as the history records it. */
+export type OpResult = Pick<Operation, 'f' | 'key' | 'status'> & Partial<Pick<Operation, 'input' | 'output' | 'error'>>;
+
+/** The operations in call order, numbered; an info op never returns. */
+export function assembleOps(placements: readonly Placement[], resultOf: (index: number) => OpResult): Operation[] {
+  const ops = placements.map((p, i): Operation => {
+    const result = resultOf(i);
+    return {
+      id: 0,
+      process: p.process,
+      f: result.f,
+      key: result.key,
+      input: result.input,
+      output: result.output,
+      status: result.status,
+      error: result.error,
+      call: p.call,
+      ret: result.status === 'info' ? Infinity : p.ret,
+      callIndex: i,
+      retIndex: i,
+      line: i + 1,
+    };
+  });
+  ops.sort((x, y) => x.call - y.call);
+  ops.forEach((op, id) => (op.id = id));
+  return ops;
+}
+
+/** Builds operations for the register models (`keyed`: one register per key, as kv-cas style keys). */
+export function buildHistory(specs: OpSpec[], keyed: boolean): Operation[] {
+  const placements = placeOps(specs.map((s) => ({ ...s, indeterminate: s.outcome !== 'ok' })));
   const state = new Map<number, number | null>();
   const outputs = new Map<number, { output: unknown; status: OperationStatus; error?: string }>();
-  const byPoint = drafts.map((d, i) => ({ d, i })).sort((x, y) => x.d.point - y.d.point || x.i - y.i);
-  for (const { d, i } of byPoint) {
-    const { s } = d;
+  for (const i of effectOrder(placements)) {
+    const s = specs[i];
     const key = keyed ? s.key : 0;
     const current = state.get(key) ?? null;
     const applies = s.outcome !== 'info-lost';
@@ -74,25 +120,13 @@ export function buildHistory(specs: OpSpec[], keyed: boolean): Operation[] {
       else outputs.set(i, { output: [s.a, s.b], status: 'fail', error: CAS_MISMATCH });
     }
   }
-  const ops = drafts.map((d, i): Operation => {
-    const out = outputs.get(i)!;
+  return assembleOps(placements, (i) => {
+    const s = specs[i];
     return {
-      id: 0,
-      process: d.process,
-      f: d.s.f,
-      key: keyed ? String(d.s.key) : undefined,
-      input: d.s.f === 'read' ? undefined : d.s.f === 'write' ? d.s.a : [d.s.a, d.s.b],
-      output: out.output,
-      status: out.status,
-      error: out.error,
-      call: d.call,
-      ret: out.status === 'info' ? Infinity : d.ret,
-      callIndex: i,
-      retIndex: i,
-      line: i + 1,
+      f: s.f,
+      key: keyed ? String(s.key) : undefined,
+      input: s.f === 'read' ? undefined : s.f === 'write' ? s.a : [s.a, s.b],
+      ...outputs.get(i)!,
     };
   });
-  ops.sort((x, y) => x.call - y.call);
-  ops.forEach((op, id) => (op.id = id));
-  return ops;
 }

@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import type { Operation, OperationStatus } from '../../checker/history.js';
 import { CAS_MISMATCH } from '../../checker/model.js';
+import { assembleOps, effectOrder, placeOps } from './random-history.js';
 
 export type KvF = 'get' | 'put' | 'append' | 'cas' | 'delete';
 
@@ -75,25 +76,15 @@ export function buildKvHistory(specs: KvOpSpec[], options: { full: boolean; keys
   const { full, keys } = options;
   const initial: string | null = full ? null : '';
   const fOf = (s: KvOpSpec): KvF => (full ? s.f : s.f === 'cas' ? 'append' : s.f === 'delete' ? 'get' : s.f);
-  const free = [0, 0, 0];
-  let nextProcess = 3;
-  const processName = [0, 1, 2];
+  const placements = placeOps(specs.map((s) => ({ ...s, indeterminate: s.outcome === 'info-applied' || s.outcome === 'info-lost' })));
   const drafts = specs.map((s, index) => {
-    const call = free[s.process] + s.gap;
-    const ret = call + s.duration;
-    free[s.process] = ret;
-    const process = processName[s.process];
-    // An indeterminate op retires its process id, as in Jepsen.
-    if (s.outcome === 'info-applied' || s.outcome === 'info-lost') processName[s.process] = nextProcess++;
-    const f = fOf(s);
-    const text = textOf(s, index);
     const other = specs.length > 1 ? (index + 1 + (s.other % (specs.length - 1))) % specs.length : index;
-    return { s, f, text, other, key: s.key % keys, call, ret, point: call + s.at * s.duration, process };
+    return { s, f: fOf(s), text: textOf(s, index), other, key: s.key % keys };
   });
   const state = new Map<number, string | null>();
   const results = new Map<number, { input?: unknown; output?: unknown; status: OperationStatus; error?: string }>();
-  const byPoint = drafts.map((d, i) => ({ d, i })).sort((x, y) => x.d.point - y.d.point || x.i - y.i);
-  for (const { d, i } of byPoint) {
+  for (const i of effectOrder(placements)) {
+    const d = drafts[i];
     const { s, f, text } = d;
     const current = state.has(d.key) ? state.get(d.key)! : initial;
     const info = s.outcome === 'info-applied' || s.outcome === 'info-lost';
@@ -142,25 +133,5 @@ export function buildKvHistory(specs: KvOpSpec[], options: { full: boolean; keys
       }
     }
   }
-  const ops = drafts.map((d, i): Operation => {
-    const result = results.get(i)!;
-    return {
-      id: 0,
-      process: d.process,
-      f: d.f,
-      key: String(d.key),
-      input: result.input,
-      output: result.output,
-      status: result.status,
-      error: result.error,
-      call: d.call,
-      ret: result.status === 'info' ? Infinity : d.ret,
-      callIndex: i,
-      retIndex: i,
-      line: i + 1,
-    };
-  });
-  ops.sort((x, y) => x.call - y.call);
-  ops.forEach((op, id) => (op.id = id));
-  return ops;
+  return assembleOps(placements, (i) => ({ f: drafts[i].f, key: String(drafts[i].key), ...results.get(i)! }));
 }

@@ -120,15 +120,22 @@ describe('dropped ReadIndex requests', () => {
 });
 
 describe('ReadIndex confirmations ride on AppendEntries', () => {
-  it('a read that arrives with a write is confirmed by the AppendEntries round, with no heartbeat', () => {
+  /** Three nodes, n1 elected, its output taken. */
+  const electedN1 = () => {
     const h = new Harness(['n1', 'n2', 'n3']);
     h.elect('n1');
     h.take();
-    const n1 = h.raft('n1');
+    return { h, n1: h.raft('n1') };
+  };
+  /** The queued messages as `type->to context`. */
+  const queued = (h: Harness) => h.queue.map((m) => `${m.type}->${m.to}${'context' in m && m.context ? ` ${m.context}` : ''}`);
+
+  it('a read that arrives with a write is confirmed by the AppendEntries round, with no heartbeat', () => {
+    const { h, n1 } = electedN1();
     expect(n1.readIndex('read-1')).toBe('accepted');
     expect(n1.propose(new TextEncoder().encode('w1'))).toMatchObject({ ok: true, index: 2 });
     h.process('n1');
-    const sent = h.queue.map((m) => `${m.type}->${m.to}${'context' in m && m.context ? ` ${m.context}` : ''}`);
+    const sent = queued(h);
     expect(sent.sort()).toEqual(['AppendEntries->n2 read-1', 'AppendEntries->n3 read-1']);
     h.stabilize();
     const text = h.take();
@@ -138,10 +145,7 @@ describe('ReadIndex confirmations ride on AppendEntries', () => {
   });
 
   it('a follower that gets no AppendEntries in that batch gets a heartbeat with the context', () => {
-    const h = new Harness(['n1', 'n2', 'n3']);
-    h.elect('n1');
-    h.take();
-    const n1 = h.raft('n1');
+    const { h, n1 } = electedN1();
     h.isolated.add('n3'); // n3 never answers, so its window fills and it gets no more entries
     for (let i = 0; i < 300; i++) n1.propose(new TextEncoder().encode(`w${i}`));
     h.process('n1');
@@ -150,7 +154,7 @@ describe('ReadIndex confirmations ride on AppendEntries', () => {
     expect(n1.readIndex('read-2')).toBe('accepted');
     n1.propose(new TextEncoder().encode('w-last'));
     h.process('n1');
-    const sent = h.queue.map((m) => `${m.type}->${m.to}${'context' in m && m.context ? ` ${m.context}` : ''}`);
+    const sent = queued(h);
     expect(sent).toContain('AppendEntries->n2 read-2');
     expect(sent).toContain('Heartbeat->n3 read-2');
     h.stabilize();
@@ -159,10 +163,7 @@ describe('ReadIndex confirmations ride on AppendEntries', () => {
   });
 
   it('a rejected AppendEntries still confirms: the follower answered at our term', () => {
-    const h = new Harness(['n1', 'n2', 'n3']);
-    h.elect('n1');
-    h.take();
-    const n1 = h.raft('n1');
+    const { h, n1 } = electedN1();
     expect(n1.readIndex('read-3')).toBe('accepted');
     n1.propose(new TextEncoder().encode('w'));
     h.process('n1');
@@ -186,10 +187,7 @@ describe('ReadIndex confirmations ride on AppendEntries', () => {
   });
 
   it('a leader that steps down before its batch goes out sends no confirmation and drops the read', () => {
-    const h = new Harness(['n1', 'n2', 'n3']);
-    h.elect('n1');
-    h.take();
-    const n1 = h.raft('n1');
+    const { h, n1 } = electedN1();
     expect(n1.readIndex('read-4')).toBe('accepted');
     n1.step({ type: 'Heartbeat', from: 'n3', to: 'n1', term: n1.term + 1, commit: 0, context: '' });
     h.process('n1');
