@@ -4,7 +4,16 @@
 import { cutBetween, makeGrudge, majority, PARTITION_SHAPES, type PartitionShape, shapesFor, shuffled } from './grudge.js';
 import { type LinkFault, ProxyOptionsError, validateLinkFault } from './proxy.js';
 import type { Random } from '../src/raft/random.js';
-import { CLIENT, type Clock, type Link, type Nemesis, type NemesisContext, realClock } from './types.js';
+import {
+  CLIENT,
+  type Clock,
+  type DbCapability,
+  type Link,
+  type Nemesis,
+  type NemesisContext,
+  type NetCapability,
+  realClock,
+} from './types.js';
 
 export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer' | 'chase';
 /** Every kind a spec may name; 'none' means no faults at all. */
@@ -120,6 +129,77 @@ export function parseNemesisSpec(spec: string | readonly string[]): NemesisSpec[
   return specs;
 }
 
+/** What a nemesis needs of the target's Db and of the Net. */
+export interface NemesisNeeds {
+  db: DbCapability[];
+  net: NetCapability[];
+}
+
+/** The capabilities a spec item needs (a random variant uses the leader when there is one, and needs none). */
+export function requiredCapabilities(spec: NemesisSpec): NemesisNeeds {
+  switch (spec.kind) {
+    case 'partition':
+      return { db: spec.variant === 'isolate-leader' ? ['leader'] : [], net: ['cut'] };
+    case 'kill':
+    case 'pause':
+      return { db: spec.variant === 'leader' ? ['leader'] : [], net: [] };
+    case 'flaky':
+      return { db: [], net: [spec.variant === 'clients' ? 'flaky-clients' : 'flaky'] };
+    case 'disk':
+      return { db: ['damage-log'], net: [] };
+    case 'transfer':
+      return { db: ['transfer'], net: [] };
+    case 'chase':
+      return { db: ['leader'], net: ['cut'] };
+  }
+}
+
+/**
+ * One message per spec item the target or the net cannot carry out, naming the item and what is
+ * missing (empty when all can run). `target` and `net` name them for the message, e.g. `etcd`, `hosts`.
+ */
+export function unsupportedNemeses(
+  specs: readonly NemesisSpec[],
+  has: {
+    db: readonly DbCapability[];
+    net: readonly NetCapability[];
+    target: string;
+    netName: string;
+    netNote?: (missing: NetCapability) => string | undefined;
+  },
+): string[] {
+  const problems: string[] = [];
+  for (const spec of specs) {
+    const needs = requiredCapabilities(spec);
+    const db = needs.db.filter((c) => !has.db.includes(c));
+    const net = needs.net.filter((c) => !has.net.includes(c));
+    if (db.length > 0)
+      problems.push(`${spec.name} needs ${db.map((c) => CAPABILITY_TEXT[c]).join(' and ')}, which target ${has.target} does not offer`);
+    for (const missing of net) {
+      const note = has.netNote?.(missing);
+      problems.push(
+        `${spec.name} needs ${CAPABILITY_TEXT[missing]}, which --net ${has.netName} cannot do for target ${has.target}${note ? `: ${note}` : ''}`,
+      );
+    }
+  }
+  return problems;
+}
+
+const CAPABILITY_TEXT: Record<DbCapability | NetCapability, string> = {
+  leader: 'to know the leader',
+  transfer: 'leadership transfer',
+  'damage-log': 'log damage',
+  cut: 'cuts between nodes',
+  'cut-clients': 'cuts between clients and nodes',
+  flaky: 'delay and loss on peer links',
+  'flaky-clients': 'broken client connections',
+};
+
+/** The leader, when the target can tell (undefined otherwise: the caller picks at random). */
+function leaderOf(ctx: NemesisContext): Promise<string | undefined> {
+  return ctx.db.leader ? ctx.db.leader() : Promise.resolve(undefined);
+}
+
 /** Nemeses for a spec (see parseNemesisSpec); options are validated here, before anything runs. */
 export function createNemesis(spec: string | readonly string[], options: NemesisOptions = {}): Nemesis[] {
   const resolved = resolveNemesisOptions(options);
@@ -195,7 +275,7 @@ export function partitionNemesis(shape: PartitionShape | 'random'): Nemesis {
     name: `partition:${shape}`,
     async start(ctx) {
       const chosen = shape === 'random' ? ctx.random.pick(shapesFor(ctx.db.nodes.length)) : shape;
-      const leader = chosen === 'isolate-leader' ? await ctx.db.leader() : undefined;
+      const leader = chosen === 'isolate-leader' ? await leaderOf(ctx) : undefined;
       const grudge = makeGrudge(chosen, ctx.db.nodes, ctx.random, leader);
       active = grudge.cuts;
       shapeMade = grudge.name;
@@ -232,7 +312,7 @@ async function chooseTargets(
     case 'all':
       return { target: chosen, nodes: [...all] };
     case 'leader': {
-      const leader = await ctx.db.leader();
+      const leader = await leaderOf(ctx);
       if (leader !== undefined && all.includes(leader)) return { target: chosen, nodes: [leader] };
       return { target: chosen, nodes: [ctx.random.pick(all)], note: 'no leader known: a random node' };
     }
@@ -344,6 +424,7 @@ export function diskNemesis(damage: DiskDamage | 'random'): Nemesis {
       await ctx.db.kill(node);
       let description: string;
       try {
+        if (!ctx.db.damageLog) throw new Error('this target cannot damage logs');
         description = await ctx.db.damageLog(node, how, ctx.random);
       } catch (error) {
         description = `damage failed: ${message(error)}`;
@@ -381,12 +462,12 @@ export function transferNemesis(intervalMs: number, transfersMax: number): Nemes
         const counts = none();
         while (!signal.aborted && counts.attempts < transfersMax) {
           try {
-            const leader = await ctx.db.leader();
+            const leader = await leaderOf(ctx);
             const candidates = ctx.db.nodes.filter((n) => n !== leader && ctx.db.isRunning(n));
             if (candidates.length > 0 && !signal.aborted) {
               const to = random.pick(candidates);
               counts.attempts++;
-              if (await ctx.db.transferLeader(to)) counts.succeeded++;
+              if (await ctx.db.transferLeader?.(to)) counts.succeeded++;
             }
           } catch {
             counts.errors++;
@@ -441,7 +522,7 @@ export function chaseNemesis(variant: ChaseVariant, options: { pollMs: number; d
         let chased: string | undefined;
         while (!signal.aborted && counts.cutOff.length < options.cutsMax) {
           try {
-            const leader = await ctx.db.leader();
+            const leader = await leaderOf(ctx);
             if (leader !== undefined && leader !== chased && all.includes(leader) && !signal.aborted) {
               await clock.sleep(random.nextInt(0, options.delayMaxMs + 1), signal);
               if (signal.aborted) break;

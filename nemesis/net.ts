@@ -69,8 +69,14 @@ export function createNet(links: readonly NetLink[]): Net {
 
   const peerLinks = (): Link[] => [...byKey.values()].filter((l) => l.from !== CLIENT).map((l) => [l.from, l.to] as const);
 
+  const hasPeerLinks = [...byKey.values()].some((l) => l.from !== CLIENT);
+  const hasClientLinks = [...byKey.values()].some((l) => l.from === CLIENT);
   const net: Net = {
     nodes,
+    capabilities: [
+      ...(hasPeerLinks ? (['cut', 'flaky'] as const) : []),
+      ...(hasClientLinks ? (['cut-clients', 'flaky-clients'] as const) : []),
+    ],
     cut(pairs) {
       pairs.forEach(checkPair);
       for (const [from, to] of pairs) cuts.add(keyOf(from, to));

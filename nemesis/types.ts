@@ -11,10 +11,13 @@ export type Link = readonly [from: string, to: string];
 export const CLIENT = 'client';
 
 /**
- * The cluster's processes, implemented by the harness launcher. Every method is bounded by the
- * launcher (it waits for readiness with a timeout and rejects when it gives up).
+ * The cluster's processes: what every target has (our node, etcd, a user's binary). Every method is
+ * bounded by the target (it waits for readiness with a timeout and rejects when it gives up).
+ * Optional capabilities are separate interfaces a target's Db may also implement (as Jepsen splits
+ * Kill, Pause, Primary and LogFiles into protocols); a nemesis that needs one a target lacks is
+ * refused before anything starts (nemesis.ts requiredCapabilities).
  */
-export interface Db {
+export interface Db extends Partial<LeaderCapability & TransferCapability & LogDamageCapability> {
   /** Node ids, in a fixed order (choices over them are then reproducible from a seed). */
   nodes: readonly string[];
   /** kill -9. A no-op for a node that is not running. */
@@ -28,17 +31,46 @@ export interface Db {
   resume(node: string): Promise<void>;
   /** True from start until kill (a paused node is running). */
   isRunning(node: string): boolean;
+}
+
+/** Who leads (partition:isolate-leader, kill:leader, pause:leader, chase). */
+export interface LeaderCapability {
   /** The current leader as some node reports it, or undefined when none is known. */
   leader(): Promise<string | undefined>;
+}
+
+/** Leadership transfer (the transfer nemesis). */
+export interface TransferCapability {
   /** Asks the current leader to hand leadership to `to`; false when it did not happen. */
   transferLeader(to: string): Promise<boolean>;
+}
+
+/** Damage to a killed node's log (the disk nemesis). */
+export interface LogDamageCapability {
   /** Damage the tail of a killed node's WAL: 'truncate' cuts bytes off the end, 'corrupt' flips
    * bytes near the end. Returns a description. */
   damageLog(node: string, how: 'truncate' | 'corrupt', random: Random): Promise<string>;
 }
 
-/** The proxied network, implemented by createNet (net.ts). Changes apply at once. */
+/** The optional Db capabilities by name, as targets list them and nemeses require them. */
+export type DbCapability = 'leader' | 'transfer' | 'damage-log';
+
+/** The capabilities a Db implements. */
+export function dbCapabilities(db: Db): DbCapability[] {
+  const has: DbCapability[] = [];
+  if (db.leader) has.push('leader');
+  if (db.transferLeader) has.push('transfer');
+  if (db.damageLog) has.push('damage-log');
+  return has;
+}
+
+/** What a Net can do: cut peer links, cut client links, make peer links flaky, break client connections. */
+export type NetCapability = 'cut' | 'cut-clients' | 'flaky' | 'flaky-clients';
+
+/** The network: proxies (createNet, net.ts) or network hosts (hosts.ts). Changes apply at once. */
 export interface Net {
+  /** What this Net can do (a nemesis that needs more is refused before the run starts). */
+  readonly capabilities: readonly NetCapability[];
   /** Node ids that have peer links (every `from`/`to` other than 'client'), in first-seen order. */
   readonly nodes: readonly string[];
   /** Messages from `from` to `to` are lost, for each pair (directed). Adds to the current cuts. */
@@ -61,7 +93,7 @@ export interface Net {
 /**
  * What a nemesis did. Recorded in the history as a process 'nemesis' event of type 'info' with
  * this `f` and `value`. Naming: `start-<kind>` once a fault is in effect, `stop-<kind>` once it is
- * undone (kind: partition, kill, pause, flaky, disk, transfer), and `heal-all` after the final heal.
+ * undone (kind: partition, kill, pause, flaky, disk, transfer, chase), and `heal-all` after the final heal.
  * The checker's views shade each start-* .. stop-* window.
  */
 export interface FaultRecord {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { killAllNodes, NodeStartError } from '../harness/launcher.js';
-import { startLocalCluster } from '../harness/local-cluster.js';
+import { startLocalCluster } from '../targets/skepsis/local-cluster.js';
 import { UsageError } from './exit.js';
 import type { Command } from './main.js';
 import { parseUnsafeBugs } from './node.js';

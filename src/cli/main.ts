@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   test: async () => (await import('./test.js')).testCommand,
   analyze: async () => (await import('./analyze.js')).analyzeCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  clean: async () => (await import('./clean.js')).cleanCommand,
 };
 
 /** The commands to register for `argv`: the one named first if it is one, otherwise all of them. */
@@ -36,7 +37,7 @@ async function commandsFor(argv: string[]): Promise<Command[]> {
 class CliUsageFailure extends Error {}
 
 /** The flags that may be given several times and collect every value (both spellings yargs sets). */
-const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt']);
+const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt', 'db-opt', 'dbOpt']);
 
 /** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -46,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     .scriptName('skepsis')
     .usage('$0 <command> [options]\n\nDoes your replicated store stay linearizable when the network splits and nodes crash?')
     .strict()
-    // Array flags (--node-arg, --workload-opt, --unsafe-bug) collect every occurrence; any other flag
+    // Array flags (--node-arg, --workload-opt, --unsafe-bug, --db-opt) collect every occurrence; any other flag
     // given twice keeps the last value (so a node flag given later overrides a default). yargs's
     // 'duplicate-arguments-array': false would keep only the last occurrence of array flags too.
     .parserConfiguration({ 'duplicate-arguments-array': true })

@@ -4,8 +4,11 @@
 
 import { randomInt } from 'node:crypto';
 import type { Argv } from 'yargs';
-import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec } from '../../nemesis/nemesis.js';
+import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupportedNemeses } from '../../nemesis/nemesis.js';
+import { FLAKY_UNDER_HOSTS, HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
 import { parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
+import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
+import { NET_NAMES, type NetName, parseTargetOptions, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
 import { killAllNodes } from '../harness/launcher.js';
 import { RunSetupError, runTest } from '../harness/run-test.js';
 import { EXIT_USAGE, exitCodeFor, UsageError } from './exit.js';
@@ -26,6 +29,9 @@ interface TestArgs {
   unsafeBug: string[];
   nodeArg: string[];
   proxy: boolean;
+  db: string;
+  dbOpt: string[];
+  net?: string;
   opTimeoutMs: number;
   checkTimeout: number;
   quiet: boolean;
@@ -64,12 +70,47 @@ export function buildTestConfig(args: TestArgs) {
   const seed = args.seed ?? randomInt(1, 2 ** 31);
   requireRange('seed', seed, 0, 2 ** 32 - 1);
   const unsafeBugs = parseUnsafeBugs(args.unsafeBug);
+  if (!(TARGET_NAMES as readonly string[]).includes(args.db))
+    throw new UsageError(`--db must be one of ${TARGET_NAMES.join(', ')}, got ${JSON.stringify(args.db)}`);
+  const target = getTarget(args.db);
+  if (args.net !== undefined && !(NET_NAMES as readonly string[]).includes(args.net))
+    throw new UsageError(`--net must be one of ${NET_NAMES.join(', ')}, got ${JSON.stringify(args.net)}`);
+  if (args.net !== undefined && !args.proxy && args.net !== 'direct')
+    throw new UsageError(`--no-proxy means --net direct; it cannot go with --net ${args.net}`);
+  const net: NetName = (args.net as NetName | undefined) ?? (args.proxy ? target.defaultNet : 'direct');
+  let dbOptions: Record<string, string>;
+  let dbVersion: string;
+  try {
+    dbOptions = parseTargetOptions(target, args.dbOpt);
+    dbVersion = target.validate(dbOptions, { unsafeBugs, nodeArgs: args.nodeArg }).version;
+  } catch (error) {
+    if (error instanceof TargetOptionError || error instanceof TargetUnavailableError) throw new UsageError(error.message);
+    throw error;
+  }
   const nemesis = args.nemesis.trim() || 'none';
   try {
-    if (nemesis !== 'none') parseNemesisSpec(nemesis);
+    const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
+    const refused = unsupportedNemeses(specs, {
+      db: target.capabilities,
+      net: target.netCapabilities(net),
+      target: target.name,
+      netName: net,
+      netNote: (missing) =>
+        net === 'hosts' && missing.startsWith('flaky')
+          ? FLAKY_UNDER_HOSTS
+          : net === 'direct'
+            ? 'direct links cannot be cut or slowed; drop --no-proxy / --net direct'
+            : target.netNote?.(net, missing),
+    });
+    if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   } catch (error) {
     if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
     throw error;
+  }
+  if (net === 'hosts') {
+    const reason = hostsUnavailableReason();
+    if (reason !== undefined) throw new UsageError(reason);
+    if (nodes > HOSTS_NODES_MAX) throw new UsageError(`--net hosts takes at most ${HOSTS_NODES_MAX} nodes, got ${nodes}`);
   }
   let workloadOptions: Record<string, unknown>;
   try {
@@ -79,10 +120,14 @@ export function buildTestConfig(args: TestArgs) {
     throw error;
   }
   const name =
-    args.name ?? `${args.workload}-${nemesis.replace(/[^A-Za-z0-9_-]+/g, '_')}${unsafeBugs.length ? `-bug-${unsafeBugs.join('_')}` : ''}`;
+    args.name ??
+    `${args.db === 'skepsis' ? '' : `${args.db}-`}${args.workload}-${nemesis.replace(/[^A-Za-z0-9_-]+/g, '_')}${unsafeBugs.length ? `-bug-${unsafeBugs.join('_')}` : ''}`;
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new UsageError(`--name may only use letters, digits, "_", "." and "-", got "${name}"`);
   const command = [
     'npx skepsis test',
+    ...(args.db === 'skepsis' ? [] : [`--db ${args.db}`]),
+    ...args.dbOpt.map((o) => `--db-opt ${shellQuote(o)}`),
+    ...(net === target.defaultNet ? [] : [`--net ${net}`]),
     `--nodes ${nodes}`,
     `--workload ${args.workload}`,
     ...args.workloadOpt.map((o) => `--workload-opt ${shellQuote(o)}`),
@@ -93,7 +138,6 @@ export function buildTestConfig(args: TestArgs) {
     `--seed ${seed}`,
     ...unsafeBugs.map((bug) => `--unsafe-bug ${bug}`),
     ...args.nodeArg.map((arg) => `--node-arg=${shellQuote(arg)}`),
-    ...(args.proxy ? [] : ['--no-proxy']),
   ].join(' ');
   return {
     name,
@@ -107,7 +151,10 @@ export function buildTestConfig(args: TestArgs) {
     seed,
     unsafeBugs,
     nodeArgs: args.nodeArg,
-    proxies: args.proxy,
+    db: target.name,
+    dbOptions,
+    dbVersion,
+    net,
     opTimeoutMs,
     checkTimeoutMs: Math.round(checkTimeoutSec * 1000),
     command,
@@ -200,10 +247,30 @@ export const testCommand: Command = {
             default: [],
             describe: 'extra flag passed to every node (repeatable), e.g. --node-arg=--election-timeout-ms=300',
           })
+          .option('db', {
+            type: 'string',
+            default: 'skepsis',
+            describe: `the store under test: ${TARGETS.map((t) => `${t.name} (${t.summary})`).join('; ')}`,
+          })
+          .option('db-opt', {
+            type: 'string',
+            array: true,
+            default: [],
+            describe: `target option NAME=VALUE (repeatable); ${TARGETS.filter((t) => t.options.length > 0)
+              .map(
+                (t) =>
+                  `${t.name}: ${t.options.map((o) => `${o.name}${o.default !== undefined ? ` (default ${o.default})` : ''}`).join(', ')}`,
+              )
+              .join('; ')}`,
+          })
+          .option('net', {
+            type: 'string',
+            describe: `how links are made: proxy (relays the harness controls; no privileges), hosts (a network namespace per node, cuts at the IP level; root), direct (no network faults). Default: ${TARGETS.map((t) => `${t.defaultNet} for ${t.name}`).join(', ')}`,
+          })
           .option('proxy', {
             type: 'boolean',
             default: true,
-            describe: 'route links through proxies (--no-proxy: direct, no network faults)',
+            describe: '--no-proxy is --net direct',
           })
           .option('op-timeout-ms', {
             type: 'number',

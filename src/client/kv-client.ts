@@ -32,6 +32,8 @@ export interface KvClientOptions {
   home?: string;
   /** Shared keep-alive agent; by default one per client. */
   agent?: Agent;
+  /** Source address of this client's own agent's connections (the harness's clients under --net hosts). */
+  localAddress?: string;
   /** Response bodies beyond this are treated as a broken response. Default 4 MiB. */
   responseBytesMax?: number;
 }
@@ -56,7 +58,7 @@ type Request = { method: string; path: string; body?: Record<string, unknown>; w
 export class KvClient {
   private readonly urls: string[];
   private readonly ids: (string | undefined)[];
-  private readonly options: Required<Omit<KvClientOptions, 'nodes' | 'clientId' | 'agent' | 'home'>>;
+  private readonly options: Required<Omit<KvClientOptions, 'nodes' | 'clientId' | 'agent' | 'home' | 'localAddress'>>;
   private readonly home: number | undefined;
   private readonly agent: Agent;
   private readonly ownAgent: boolean;
@@ -86,7 +88,7 @@ export class KvClient {
       this.target = this.home;
     }
     this.ownAgent = options.agent === undefined;
-    this.agent = options.agent ?? new Agent({ keepAlive: true, maxSockets: 4 });
+    this.agent = options.agent ?? new Agent({ keepAlive: true, maxSockets: 4, localAddress: options.localAddress });
   }
 
   get session(): { clientId: string; seq: number } {

@@ -55,8 +55,16 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
 
 export interface NodeProcessSpec {
   id: string;
-  /** Arguments after `skepsis node`. */
+  /** Arguments after `skepsis node`, or after `command` when given. */
   args: string[];
+  /** Another program than `skepsis node` (e.g. etcd): its path. Its stdout and stderr both go to
+   * the log file, and readiness is `probe`'s (there is no ready line). */
+  command?: string;
+  /** Polled every 100 ms until it answers true: the node is ready. Required with `command`. */
+  probe?: () => Promise<boolean>;
+  /** Prepended to the command line, e.g. `ip netns exec <ns>` to run the node on a host of its own
+   * (the prefix must exec the command, so the pid is the node's own). */
+  prefix?: string[];
   /** stderr of every incarnation is appended here. */
   logFile: string;
   /** Waiting for the ready line gives up after this long. Default 15 000. */
@@ -68,10 +76,13 @@ export interface NodeProcessSpec {
 export interface ReadyLine {
   event: 'ready';
   id: string;
-  peerPort: number;
-  clientPort: number;
+  /** Absent for a node whose readiness was probed (no ready line). */
+  peerPort?: number;
+  clientPort?: number;
   pid: number;
 }
+
+const PROBE_INTERVAL_MS = 100;
 
 /** A node that did not come up: carries the tail of its log. */
 export class NodeStartError extends Error {
@@ -153,10 +164,16 @@ export class NodeProcess {
     if (this.child) throw new Error(`node ${this.id} is already running`);
     // SKEPSIS_NODE_FLAGS passes Node.js flags to every node process (e.g. --cpu-prof for profiling).
     const nodeFlags = (process.env.SKEPSIS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const child: ResultPromise = execa(process.execPath, [...nodeFlags, skepsisBin(), 'node', ...this.spec.args], {
+    const commandLine =
+      this.spec.command === undefined
+        ? [process.execPath, ...nodeFlags, skepsisBin(), 'node', ...this.spec.args]
+        : [this.spec.command, ...this.spec.args];
+    const [file, ...args] = [...(this.spec.prefix ?? []), ...commandLine];
+    const log = { file: this.spec.logFile, append: true } as const;
+    const child: ResultPromise = execa(file, args, {
       stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: { file: this.spec.logFile, append: true },
+      stdout: this.spec.command === undefined ? 'pipe' : log,
+      stderr: log,
       reject: false,
       cleanup: true,
       buffer: false,
@@ -174,28 +191,42 @@ export class NodeProcess {
     });
     this.exited = exited;
     const timeoutMs = this.spec.readyTimeoutMs ?? 15_000;
-    const lines = createInterface({ input: child.stdout! });
     try {
       this.ready = await new Promise<ReadyLine>((resolve, reject) => {
+        let settled = false;
+        const finish = (error: Error | undefined, ready?: ReadyLine) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve(ready!);
+        };
         const timer = setTimeout(
-          () => reject(new NodeStartError(this.id, `no ready line within ${timeoutMs} ms`, logExcerpt(this.spec.logFile))),
+          () => finish(new NodeStartError(this.id, `not ready within ${timeoutMs} ms`, logExcerpt(this.spec.logFile))),
           timeoutMs,
         );
-        lines.on('line', (line) => {
-          try {
-            const parsed = JSON.parse(line) as ReadyLine;
-            if (parsed.event === 'ready') {
-              clearTimeout(timer);
-              resolve(parsed);
+        void exited.then(() =>
+          finish(new NodeStartError(this.id, `it exited (${this.exits.at(-1)}) before it was ready`, logExcerpt(this.spec.logFile))),
+        );
+        if (this.spec.probe === undefined) {
+          createInterface({ input: child.stdout! }).on('line', (line) => {
+            try {
+              const parsed = JSON.parse(line) as ReadyLine;
+              if (parsed.event === 'ready') finish(undefined, parsed);
+            } catch {
+              // Not ours; the node prints only JSON on stdout.
             }
-          } catch {
-            // Not ours; the node prints only JSON on stdout.
+          });
+          return;
+        }
+        const probe = this.spec.probe;
+        const poll = async (): Promise<void> => {
+          while (!settled) {
+            if (await probe().catch(() => false)) return finish(undefined, { event: 'ready', id: this.id, pid: child.pid ?? -1 });
+            await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
           }
-        });
-        void exited.then(() => {
-          clearTimeout(timer);
-          reject(new NodeStartError(this.id, `it exited (${this.exits.at(-1)}) before it was ready`, logExcerpt(this.spec.logFile)));
-        });
+        };
+        void poll();
       });
       return this.ready;
     } catch (error) {

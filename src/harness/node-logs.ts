@@ -19,6 +19,8 @@ export interface NodeLogCheck {
   count: number;
   /** The first matches, in node order. */
   matches: { node: string; line: string }[];
+  /** Why the scan did not run (a target whose nodes write no such lines). */
+  skipped?: string;
 }
 
 /** Scans `<run>/nodes/<id>.log` (every incarnation of each node appends to its file). */

@@ -30,6 +30,7 @@ export async function startLinkProxies(
   random: Random,
   onFailure?: (error: Error) => void,
   startHost: StartProxyHost = startProxyHost,
+  clientIds: readonly string[] = ids,
 ): Promise<LinkProxies> {
   const specs: ProxySpec[] = [];
   for (const from of ids) {
@@ -43,15 +44,16 @@ export async function startLinkProxies(
         seed: random.nextUint32(),
       });
     }
-    if (clientPorts) {
-      specs.push({
-        name: `client->${from}`,
-        targetHost: '127.0.0.1',
-        targetPort: clientPorts.get(from)!,
-        mode: 'stream',
-        seed: random.nextUint32(),
-      });
-    }
+  }
+  // Client links may be proxied for nodes whose peer links are not (etcd on --net proxy).
+  for (const from of clientPorts ? clientIds : []) {
+    specs.push({
+      name: `client->${from}`,
+      targetHost: '127.0.0.1',
+      targetPort: clientPorts!.get(from)!,
+      mode: 'stream',
+      seed: random.nextUint32(),
+    });
   }
   const host = await startHost(specs, onFailure);
   const peerProxies = new Map<string, RemoteProxy>();

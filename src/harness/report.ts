@@ -9,8 +9,7 @@
 // `bucketsMax` buckets. Every string that comes from the history or the options is clipped and escaped.
 
 import { isNemesisProcess, type HistoryEvent } from '../../checker/history.js';
-import { nodeIds } from './local-cluster.js';
-import type { FaultWindow, TestConfig, TestResults } from './results.js';
+import { type FaultWindow, nodeIds, type TestConfig, type TestResults } from './results.js';
 
 export interface ReportInput {
   config: TestConfig;
@@ -447,7 +446,9 @@ function renderChecks(results: TestResults): string {
   if (results.workloadCheck) rows.push(checkRow('workload', results.workloadCheck.valid, String(results.workloadCheck.summary)));
   // Older results.json files have no node-log check.
   const logs = results.nodeLogs as TestResults['nodeLogs'] | undefined;
-  if (logs !== undefined) {
+  if (logs?.skipped !== undefined) {
+    rows.push(`<tr><th>node logs</th><td class="dim">not scanned</td><td>${esc(clip(logs.skipped, 600))}</td></tr>`);
+  } else if (logs !== undefined) {
     const detail =
       logs.count === 0
         ? `no node reported a broken Raft invariant ("${logs.pattern}")`
@@ -474,7 +475,8 @@ function renderConfig(config: TestConfig): string {
     ['seed', String(config.seed)],
     ['unsafe bugs', (config.unsafeBugs ?? []).length > 0 ? config.unsafeBugs.join(', ') : 'none'],
     ['node flags', (config.nodeArgs ?? []).length > 0 ? config.nodeArgs.join(' ') : 'none'],
-    ['proxies', config.proxies ? 'on' : 'off'],
+    ['target', `${config.db ?? 'skepsis'}${config.dbVersion ? ` ${config.dbVersion}` : ''}`],
+    ['network', config.net ?? (config.proxies === false ? 'direct' : 'proxy')],
     ['op timeout', formatMs(config.opTimeoutMs)],
     ['check budget', formatMs(config.checkTimeoutMs)],
     ['git commit', config.gitCommit ?? 'unknown'],

@@ -4,6 +4,11 @@
 import type { Validity } from '../../checker/check.js';
 import type { NodeLogCheck } from './node-logs.js';
 
+/** The ids of a run's nodes: n1..nN. */
+export function nodeIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `n${i + 1}`);
+}
+
 /** test.json: every option of the run, the seed and the git commit, so it can be repeated. */
 export interface TestConfig {
   name: string;
@@ -19,7 +24,16 @@ export interface TestConfig {
   unsafeBugs: string[];
   /** Extra `skepsis node` flags. */
   nodeArgs: string[];
-  proxies: boolean;
+  /** The target (`--db`): skepsis, etcd ... */
+  db: string;
+  /** Its --db-opt values, defaults filled in. */
+  dbOptions: Record<string, string>;
+  /** The store's version as the target reports it (e.g. etcd's `3.4.23`). */
+  dbVersion: string;
+  /** How links are made (`--net`): proxy, hosts or direct. */
+  net: 'proxy' | 'hosts' | 'direct';
+  /** Runs stored before --net existed say only whether links were proxied. */
+  proxies?: boolean;
   opTimeoutMs: number;
   checkTimeoutMs: number;
   /** The command that repeats this run. */

@@ -1,4 +1,4 @@
-// One `skepsis test` run: starts real node processes behind proxies the harness controls, runs the
+// One `skepsis test` run: starts a target's real node processes on the network the harness controls, runs the
 // workload's clients while the nemesis schedule injects faults, heals, runs final reads, records the
 // history as it happens, then checks it and writes the store folder. Never leaves a process behind.
 
@@ -7,22 +7,20 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNemesis } from '../../nemesis/nemesis.js';
-import { createNet } from '../../nemesis/net.js';
 import type { StartProxyHost } from '../../nemesis/proxy-host.js';
 import { runSchedule, type ScheduleResult } from '../../nemesis/schedule.js';
 import type { FaultRecord, Net } from '../../nemesis/types.js';
 import { getWorkload } from '../../workloads/index.js';
 import { kvStoreClient } from '../../workloads/kv-command.js';
 import type { Workload } from '../../workloads/types.js';
-import { KvClient } from '../client/kv-client.js';
 import { Random } from '../raft/random.js';
+import { getTarget } from '../targets/index.js';
+import type { TargetCluster } from '../targets/types.js';
 import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
-import { createClusterDb, waitForLeader } from './db.js';
-import { freePorts, NodeStartError } from './launcher.js';
-import { prepareLocalCluster, startAll, type LocalCluster } from './local-cluster.js';
-import { startLinkProxies } from './proxies.js';
+import { NodeStartError } from './launcher.js';
+import { createRunNetwork } from './network.js';
 import { Recorder } from './recorder.js';
-import type { LinkTraffic, TestConfig } from './results.js';
+import { type LinkTraffic, nodeIds, type TestConfig } from './results.js';
 import { runWorkload, type RunProgress } from './runner.js';
 
 export interface RunTestOptions {
@@ -33,7 +31,7 @@ export interface RunTestOptions {
   progress?: (line: string) => void;
   /** Aborting stops the run early (Ctrl-C): it still heals, stops the nodes and checks what was recorded. */
   signal?: AbortSignal;
-  /** What relays the links when config.proxies is set. Default: the proxies on their worker thread
+  /** What relays the links under --net proxy. Default: the proxies on their worker thread
    * (bench:harness --baseline passes a bare native relay to compare them with). */
   proxyHost?: StartProxyHost;
 }
@@ -90,10 +88,8 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   symlinkSync(timestampName(started), latest);
 
   const random = new Random(config.seed);
-  const ids = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
-  const ports = await freePorts(config.nodes * 2);
-  const peerPorts = new Map(ids.map((id, i) => [id, ports[i]]));
-  const clientPorts = new Map(ids.map((id, i) => [id, ports[config.nodes + i]]));
+  const target = getTarget(config.db);
+  const ids = nodeIds(config.nodes);
   const problems: string[] = [];
   const abort = new AbortController();
   // Proxies that stop forwarding end the run: what follows would measure the harness, not the store.
@@ -101,17 +97,32 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     problems.push(`the proxies stopped: ${error.message}`);
     abort.abort();
   };
-  const proxies = config.proxies
-    ? await startLinkProxies(ids, peerPorts, clientPorts, random.fork(), onProxyFailure, options.proxyHost)
-    : undefined;
-  const cluster = await prepareLocalCluster({
-    nodes: config.nodes,
-    dir: join(dir, 'nodes'),
-    peerPorts,
-    clientPorts,
-    advertisedPeerPort: proxies?.peerPort,
-    extraArgs: [...config.unsafeBugs.flatMap((bug) => ['--unsafe-bug', bug]), '--seed', String(config.seed), ...config.nodeArgs],
+  const network = await createRunNetwork({
+    net: config.net,
+    ids,
+    proxyPeers: target.netCapabilities('proxy').includes('cut'),
+    random: random.fork(),
+    onProxyFailure,
+    proxyHost: options.proxyHost,
+    log: (line) => progress(`  ${line}`),
   });
+  let cluster: TargetCluster;
+  try {
+    cluster = await target.prepare({
+      ids,
+      dir: join(dir, 'nodes'),
+      addressing: network.addressing,
+      seed: config.seed,
+      options: config.dbOptions,
+      unsafeBugs: config.unsafeBugs,
+      nodeArgs: config.nodeArgs,
+      runId: String(started.getTime()),
+      log: (line) => progress(`  db: ${line}`),
+    });
+  } catch (error) {
+    await network.close();
+    throw error;
+  }
   // Created once the cluster is up, so the history's clock starts with the workload.
   let recorder: Recorder | undefined;
   let interrupted = false;
@@ -119,41 +130,30 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const closeAll = async () => {
     await cluster.stop().catch(() => cluster.kill());
     // Read once every node is gone, so the counters are final; a dead proxy worker leaves them null.
-    links = (await proxies?.traffic().catch(() => null)) ?? null;
-    await proxies?.close();
+    links = await network.traffic().catch(() => null);
+    await network.close();
   };
   const started_ = performance.now();
   let schedule: Promise<ScheduleResult> | undefined;
   try {
     try {
-      await startAll(cluster);
+      await cluster.start();
     } catch (error) {
       if (error instanceof NodeStartError) throw new RunSetupError(error.message);
       throw error;
     }
-    progress(`skepsis test: ${config.nodes} nodes up (logs in ${join(dir, 'nodes')}); waiting for a leader`);
-    const leader = await waitForLeader(cluster, { timeoutMs: 30_000, signal: options.signal });
+    progress(
+      `skepsis test: ${config.nodes} ${target.name} nodes up on --net ${config.net} (logs in ${join(dir, 'nodes')}); waiting for a leader`,
+    );
+    const leader = await cluster.waitForLeader({ timeoutMs: 30_000, signal: options.signal });
     if (leader === undefined && !options.signal?.aborted) problems.push('no leader was elected within 30 s of starting');
     recorder = new Recorder({ path: join(dir, 'history.jsonl') });
     const history = recorder;
 
-    const clientUrls = new Map(
-      ids.map((id) => [id, proxies ? `http://127.0.0.1:${proxies.clientProxies.get(id)!.port}` : cluster.clientUrls.get(id)!]),
-    );
-    const clientFactory = (processId: number) =>
-      kvStoreClient(
-        workload,
-        new KvClient({
-          nodes: clientUrls,
-          clientId: `p${processId}-s${config.seed}-${started.getTime()}`,
-          // Like Jepsen's clients, each process is bound to one node (and follows redirects from it).
-          home: ids[processId % ids.length],
-          attemptTimeoutMs: Math.min(1000, config.opTimeoutMs),
-          deadlineMs: Math.max(1, config.opTimeoutMs - 250),
-        }),
-      );
-    const net: Net = proxies ? proxies.net : createNet([]);
-    const db = createClusterDb(cluster, (line) => progress(`  db: ${line}`));
+    const timing = { attemptTimeoutMs: Math.min(1000, config.opTimeoutMs), deadlineMs: Math.max(1, config.opTimeoutMs - 250) };
+    const clientFactory = (processId: number) => kvStoreClient(workload, cluster.client(processId, ids[processId % ids.length], timing));
+    const net: Net = network.net;
+    const db = cluster.db;
     const onOuterAbort = () => {
       interrupted = true;
       abort.abort();
@@ -197,7 +197,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     if (main.stopReason === 'aborted' && !interrupted) problems.push('the workload stopped early (aborted)');
     if (workload.finalGenerator && !interrupted) {
       progress('skepsis test: healed; waiting for a leader, then final reads');
-      if ((await waitForLeader(cluster, { timeoutMs: 30_000, signal: options.signal })) === undefined)
+      if ((await cluster.waitForLeader({ timeoutMs: 30_000, signal: options.signal })) === undefined)
         problems.push('no leader within 30 s after the final heal');
       await runWorkload({
         generator: workload.finalGenerator(config.workloadOptions, { events: history.events }),
@@ -220,7 +220,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   }
   const elapsedMs = performance.now() - started_;
   progress(`skepsis test: run done in ${(elapsedMs / 1000).toFixed(1)} s; ${recorder?.events.length ?? 0} events; checking`);
-  const nodeExits = Object.fromEntries(ids.map((id) => [id, cluster.nodes.get(id)!.exits]));
+  const nodeExits = cluster.nodeExits();
   const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, links, progress });
   return { ...outcome, dir };
 }

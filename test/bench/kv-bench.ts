@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KvClient } from '../../src/client/kv-client.js';
-import { waitForLeader } from '../../src/harness/db.js';
+import { waitForLeader } from '../../src/targets/skepsis/db.js';
 import { freePorts } from '../../src/harness/launcher.js';
-import { startLocalCluster, type LocalCluster } from '../../src/harness/local-cluster.js';
+import { startLocalCluster, type LocalCluster } from '../../src/targets/skepsis/local-cluster.js';
 
 const { values: flags } = parseArgs({
   options: {

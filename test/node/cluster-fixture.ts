@@ -9,9 +9,9 @@ import type { HistoryEvent } from '../../checker/history.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText } from '../../checker/report.js';
 import { KvClient, type KvOutcome } from '../../src/client/kv-client.js';
-import { waitForLeader } from '../../src/harness/db.js';
+import { waitForLeader } from '../../src/targets/skepsis/db.js';
 import { Recorder as HistoryRecorder } from '../../src/harness/recorder.js';
-import { prepareLocalCluster, startAll, type LocalCluster, type LocalClusterOptions } from '../../src/harness/local-cluster.js';
+import { prepareLocalCluster, startAll, type LocalCluster, type LocalClusterOptions } from '../../src/targets/skepsis/local-cluster.js';
 
 export interface Fixture {
   cluster: LocalCluster;

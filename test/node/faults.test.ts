@@ -12,10 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cutBetween } from '../../nemesis/grudge.js';
 import type { Net } from '../../nemesis/types.js';
 import { KvClient } from '../../src/client/kv-client.js';
-import { newestWalSegment, waitForLeader } from '../../src/harness/db.js';
+import { newestWalSegment, waitForLeader } from '../../src/targets/skepsis/db.js';
 import { freePorts, logExcerpt } from '../../src/harness/launcher.js';
 import { startLinkProxies } from '../../src/harness/proxies.js';
-import { prepareLocalCluster, startAll, type LocalCluster } from '../../src/harness/local-cluster.js';
+import { prepareLocalCluster, startAll, type LocalCluster } from '../../src/targets/skepsis/local-cluster.js';
 import { Random } from '../../src/raft/random.js';
 import { Recorder, sleep, TEST_NODE_ARGS } from './cluster-fixture.js';
 

@@ -4,7 +4,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, NodeProcess, type ReadyLine } from './launcher.js';
+import { freePorts, NodeProcess, type ReadyLine } from '../../harness/launcher.js';
+import { nodeIds } from '../../harness/results.js';
 
 export interface LocalClusterOptions {
   /** Node count; ids are n1..nN. */
@@ -19,7 +20,12 @@ export interface LocalClusterOptions {
   peerPorts?: Map<string, number>;
   clientPorts?: Map<string, number>;
   readyTimeoutMs?: number;
+  /** Where every node listens. Default 127.0.0.1. */
   host?: string;
+  /** Where each node listens, when nodes have hosts of their own (--net hosts); overrides `host`. */
+  hostOf?: (id: string) => string;
+  /** Prepended to each node's command line (e.g. `ip netns exec <ns>`). */
+  spawnPrefix?: (id: string) => string[];
 }
 
 export interface LocalCluster {
@@ -37,20 +43,24 @@ export interface LocalCluster {
   kill(): Promise<void>;
 }
 
-export function nodeIds(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `n${i + 1}`);
-}
-
 /** Lays out the cluster and returns it without starting anything. */
 export async function prepareLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
-  const host = options.host ?? '127.0.0.1';
+  const defaultHost = options.host ?? '127.0.0.1';
+  const hostOf = options.hostOf ?? (() => defaultHost);
   const ids = nodeIds(options.nodes);
-  const ports = await freePorts(ids.length * 2, host);
+  const ports = options.peerPorts && options.clientPorts ? [] : await freePorts(ids.length * 2, defaultHost);
   const peerPorts = options.peerPorts ?? new Map(ids.map((id, i) => [id, ports[i]]));
   const clientPorts = options.clientPorts ?? new Map(ids.map((id, i) => [id, ports[ids.length + i]]));
   const advertised = options.advertisedPeerPort ?? ((_from: string, to: string) => peerPorts.get(to)!);
-  const clientUrls = new Map(ids.map((id) => [id, `http://${host}:${clientPorts.get(id)}`]));
-  const peersFlag = (from: string) => ids.map((to) => `${to}=${host}:${to === from ? peerPorts.get(to) : advertised(from, to)}`).join(',');
+  const clientUrls = new Map(ids.map((id) => [id, `http://${hostOf(id)}:${clientPorts.get(id)}`]));
+  // With proxies, every peer is dialled on loopback at its proxy's port; with hosts, at its own address.
+  const peersFlag = (from: string) =>
+    ids
+      .map(
+        (to) =>
+          `${to}=${to === from || options.hostOf ? hostOf(to) : defaultHost}:${to === from ? peerPorts.get(to) : advertised(from, to)}`,
+      )
+      .join(',');
   const urlsFlag = ids.map((id) => `${id}=${clientUrls.get(id)}`).join(',');
   mkdirSync(options.dir, { recursive: true });
   const dataDir = (id: string) => join(options.dir, id, 'data');
@@ -64,16 +74,19 @@ export async function prepareLocalCluster(options: LocalClusterOptions): Promise
       '--data-dir',
       dataDir(id),
       '--peer-listen',
-      `${host}:${peerPorts.get(id)}`,
+      `${hostOf(id)}:${peerPorts.get(id)}`,
       '--client-listen',
-      `${host}:${clientPorts.get(id)}`,
+      `${hostOf(id)}:${clientPorts.get(id)}`,
       '--peers',
       peersFlag(id),
       '--client-urls',
       urlsFlag,
       ...(options.extraArgs ?? []),
     ];
-    nodes.set(id, new NodeProcess({ id, args, logFile: logFile(id), readyTimeoutMs: options.readyTimeoutMs }));
+    nodes.set(
+      id,
+      new NodeProcess({ id, args, logFile: logFile(id), readyTimeoutMs: options.readyTimeoutMs, prefix: options.spawnPrefix?.(id) }),
+    );
   }
   return {
     ids,

@@ -4,9 +4,10 @@
 
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db } from '../../nemesis/types.js';
-import type { Random } from '../raft/random.js';
+import type { Db } from '../../../nemesis/types.js';
+import type { Random } from '../../raft/random.js';
 import type { LocalCluster } from './local-cluster.js';
+import { processDb } from '../process-db.js';
 
 const CONTROL_TIMEOUT_MS = 1000;
 
@@ -66,26 +67,10 @@ export function createClusterDb(cluster: LocalCluster, log: (line: string) => vo
     return process;
   };
   const db: Db = {
-    nodes: cluster.ids,
-    async kill(id) {
-      await node(id).kill();
-      log(`${id} killed`);
-    },
-    async start(id) {
-      if (node(id).running) return;
-      await node(id).start();
-      log(`${id} started`);
-    },
-    async pause(id) {
-      node(id).pause();
-    },
-    async resume(id) {
-      node(id).resume();
-    },
-    isRunning: (id) => node(id).running,
+    ...processDb(cluster.ids, cluster.nodes, log),
     leader: () => leaderAmong(cluster, cluster.ids),
     async transferLeader(to) {
-      const leader = await db.leader();
+      const leader = await leaderAmong(cluster, cluster.ids);
       if (leader === undefined || leader === to) return false;
       const reply = await getJson(`${cluster.clientUrls.get(leader)}/admin/transfer-leader`, {
         method: 'POST',

@@ -1,0 +1,101 @@
+// The network a run's nodes live on, chosen by --net: the harness's proxies (every peer and client
+// link through a relay the Net controls), network hosts (a namespace per node, cuts at the IP level:
+// nemesis/hosts.ts), or direct loopback links (no network faults). Each gives the target its
+// addressing and the nemeses their Net, and is closed on every exit path.
+
+import { createHostsNetwork } from '../../nemesis/hosts.js';
+import { createNet } from '../../nemesis/net.js';
+import type { StartProxyHost } from '../../nemesis/proxy-host.js';
+import type { Net } from '../../nemesis/types.js';
+import type { Random } from '../raft/random.js';
+import type { NetName, NodeAddressing } from '../targets/types.js';
+import { freePorts } from './launcher.js';
+import { startLinkProxies } from './proxies.js';
+import type { LinkTraffic } from './results.js';
+
+const LOOPBACK = '127.0.0.1';
+
+export interface RunNetwork {
+  addressing: NodeAddressing;
+  net: Net;
+  /** What the proxies did (null: no proxies, or their counters were lost). Read after the nodes stop. */
+  traffic(): Promise<LinkTraffic | null>;
+  close(): Promise<void>;
+}
+
+export interface RunNetworkOptions {
+  net: NetName;
+  ids: readonly string[];
+  /** Whether the target's peer links can go through per-link proxies (not etcd's). */
+  proxyPeers: boolean;
+  random: Random;
+  onProxyFailure?: (error: Error) => void;
+  proxyHost?: StartProxyHost;
+  log?: (line: string) => void;
+}
+
+export async function createRunNetwork(options: RunNetworkOptions): Promise<RunNetwork> {
+  const { ids } = options;
+  if (options.net === 'hosts') {
+    const hosts = createHostsNetwork(ids, { log: options.log });
+    // Every node is on a host of its own, so all can use the same ports.
+    const peerPort = 2380;
+    const clientPort = 2379;
+    const at = (id: string, port: number) => `${hosts.address(id)}:${port}`;
+    return {
+      addressing: {
+        net: 'hosts',
+        listenHost: hosts.address,
+        peerPort: () => peerPort,
+        clientPort: () => clientPort,
+        peerAddress: (_from, to) => at(to, peerPort),
+        clientAddress: (id) => at(id, clientPort),
+        controlAddress: (id) => at(id, clientPort),
+        clientLocalAddress: hosts.clientAddress,
+        spawnPrefix: hosts.spawnPrefix,
+      },
+      net: hosts.net,
+      traffic: async () => null,
+      close: hosts.close,
+    };
+  }
+  const ports = await freePorts(ids.length * 2);
+  const peerPorts = new Map(ids.map((id, i) => [id, ports[i]]));
+  const clientPorts = new Map(ids.map((id, i) => [id, ports[ids.length + i]]));
+  const direct = (map: Map<string, number>) => (id: string) => `${LOOPBACK}:${map.get(id)}`;
+  const base = {
+    listenHost: () => LOOPBACK,
+    peerPort: (id: string) => peerPorts.get(id)!,
+    clientPort: (id: string) => clientPorts.get(id)!,
+    controlAddress: direct(clientPorts),
+    spawnPrefix: () => [],
+  };
+  if (options.net === 'direct') {
+    return {
+      addressing: { net: 'direct', ...base, peerAddress: (_from, to) => direct(peerPorts)(to), clientAddress: direct(clientPorts) },
+      net: createNet([]),
+      traffic: async () => null,
+      close: async () => {},
+    };
+  }
+  const proxies = await startLinkProxies(
+    options.proxyPeers ? ids : [],
+    peerPorts,
+    clientPorts,
+    options.random,
+    options.onProxyFailure,
+    options.proxyHost,
+    ids,
+  );
+  return {
+    addressing: {
+      net: 'proxy',
+      ...base,
+      peerAddress: (from, to) => (options.proxyPeers ? `${LOOPBACK}:${proxies.peerPort(from, to)}` : direct(peerPorts)(to)),
+      clientAddress: (id) => `${LOOPBACK}:${proxies.clientProxies.get(id)!.port}`,
+    },
+    net: proxies.net,
+    traffic: () => proxies.traffic(),
+    close: proxies.close,
+  };
+}

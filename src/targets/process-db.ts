@@ -1,0 +1,37 @@
+// The part of a Db every process-based target shares: kill -9, restart, SIGSTOP and SIGCONT over a
+// set of NodeProcesses. Targets add their optional capabilities (leader, transfer, log damage).
+
+import type { Db } from '../../nemesis/types.js';
+import type { NodeProcess } from '../harness/launcher.js';
+
+export function processDb(ids: readonly string[], nodes: ReadonlyMap<string, NodeProcess>, log: (line: string) => void = () => {}): Db {
+  const node = (id: string) => {
+    const process = nodes.get(id);
+    if (!process) throw new Error(`unknown node "${id}" (nodes: ${ids.join(', ')})`);
+    return process;
+  };
+  return {
+    nodes: ids,
+    async kill(id) {
+      await node(id).kill();
+      log(`${id} killed`);
+    },
+    async start(id) {
+      if (node(id).running) return;
+      await node(id).start();
+      log(`${id} started`);
+    },
+    async pause(id) {
+      node(id).pause();
+    },
+    async resume(id) {
+      node(id).resume();
+    },
+    isRunning: (id) => node(id).running,
+  };
+}
+
+/** How each node's incarnations ended, newest last. */
+export function processExits(ids: readonly string[], nodes: ReadonlyMap<string, NodeProcess>): Record<string, string[]> {
+  return Object.fromEntries(ids.map((id) => [id, [...(nodes.get(id)?.exits ?? [])]]));
+}

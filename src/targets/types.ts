@@ -1,0 +1,145 @@
+// The target seam: a store under test is a Target, which lays out a cluster (a Db for the nemeses,
+// plus a KvStore per client process for the workloads) on the network the harness gives it. The
+// harness, nemeses and workloads know only these interfaces; each target lives in a folder of its
+// own (src/targets/skepsis, src/targets/etcd). Types only.
+
+import type { Db, DbCapability, NetCapability } from '../../nemesis/types.js';
+import type { KvStore } from '../../workloads/kv-command.js';
+
+/** How links are made: through the harness's proxies, on network hosts, or direct (no faults). */
+export type NetName = 'proxy' | 'hosts' | 'direct';
+export const NET_NAMES: readonly NetName[] = ['proxy', 'hosts', 'direct'];
+
+/**
+ * Where a node listens and how others reach it, as the harness's network decides. Targets build
+ * their command lines from it and never pick addresses themselves.
+ */
+export interface NodeAddressing {
+  net: NetName;
+  /** The address a node listens on (its own host under --net hosts, else 127.0.0.1). */
+  listenHost(node: string): string;
+  /** The ports a node listens on (peers, clients). */
+  peerPort(node: string): number;
+  clientPort(node: string): number;
+  /** Where `from` dials `to` for peer traffic, `host:port` (a proxy under --net proxy). */
+  peerAddress(from: string, to: string): string;
+  /** Where the harness's clients reach the node, `host:port` (a proxy under --net proxy). */
+  clientAddress(node: string): string;
+  /** Where the harness's own control calls (leader, readiness) reach the node, `host:port`: never through a fault. */
+  controlAddress(node: string): string;
+  /** The source address client connections must bind, so client links can be cut apart from control calls. */
+  clientLocalAddress?: string;
+  /** Prepended to a node's command line (e.g. `ip netns exec <ns>`). */
+  spawnPrefix(node: string): string[];
+}
+
+/** How long client operations may take; the target's clients honour both. */
+export interface ClientTiming {
+  /** One request. */
+  attemptTimeoutMs: number;
+  /** One whole operation (its attempts, redirects and retries). */
+  deadlineMs: number;
+}
+
+/** What a target is given to lay out its cluster. */
+export interface TargetSetup {
+  ids: readonly string[];
+  /** The run's nodes/ folder: each node's data under <dir>/<id>/data, its log in <dir>/<id>.log. */
+  dir: string;
+  addressing: NodeAddressing;
+  seed: number;
+  /** --db-opt values, validated by the target's parseOptions. */
+  options: Record<string, string>;
+  /** Our node's --unsafe-bug and --node-arg (other targets refuse them in validate). */
+  unsafeBugs: readonly string[];
+  nodeArgs: readonly string[];
+  /** A unique id for this run (client ids, cluster tokens). */
+  runId: string;
+  log(line: string): void;
+}
+
+/** A laid-out cluster: nothing runs until start(). */
+export interface TargetCluster {
+  /** For the nemeses: kill, start, pause, resume, and the target's optional capabilities. */
+  db: Db;
+  /** Starts every node and waits for each to be ready; on failure nothing is left running and the
+   * error (a NodeStartError) carries the failing node's log. */
+  start(): Promise<void>;
+  /** Polls until the cluster has a leader (or, for targets that cannot tell, answers); undefined on timeout or abort. */
+  waitForLeader(options: { timeoutMs: number; signal?: AbortSignal }): Promise<string | undefined>;
+  /** A client for one client process, bound to its home node. */
+  client(processId: number, home: string, timing: ClientTiming): KvStore;
+  /** SIGTERM then SIGKILL every node; resolves when all are gone. */
+  stop(): Promise<void>;
+  /** SIGKILL every node. */
+  kill(): Promise<void>;
+  /** How each node's incarnations ended, newest last. */
+  nodeExits(): Record<string, string[]>;
+}
+
+/** A prerequisite is missing (e.g. the etcd binary); the message names the package and the option. */
+export class TargetUnavailableError extends Error {
+  override readonly name = 'TargetUnavailableError';
+}
+
+/** A --db-opt the target does not take, or a bad value; the message names it and what is allowed. */
+export class TargetOptionError extends Error {
+  override readonly name = 'TargetOptionError';
+}
+
+export interface TargetOptionSpec {
+  name: string;
+  describe: string;
+  /** The value used when the option is not given, as text. */
+  default?: string;
+}
+
+export interface Target {
+  /** `--db NAME`. */
+  name: string;
+  /** One line for --help. */
+  summary: string;
+  /** The --db-opt names it takes. */
+  options: readonly TargetOptionSpec[];
+  /** The optional Db capabilities its clusters offer. */
+  capabilities: readonly DbCapability[];
+  /** Net capabilities this target can use on each network (e.g. etcd on proxies: no peer cuts,
+   * since its members' connections cannot be proxied per link). */
+  netCapabilities(net: NetName): readonly NetCapability[];
+  /** Why a net capability is missing on this target, for the refusal message. */
+  netNote?(net: NetName, missing: NetCapability): string | undefined;
+  /** The network used when --net is not given. */
+  defaultNet: NetName;
+  /** Whether nodes log `SAFETY VIOLATION` lines the harness should scan for (our node only). */
+  nodeLogCheck: boolean;
+  /**
+   * Checks the options and the prerequisites before anything starts, and returns the store's
+   * version (for test.json and the report). Throws TargetOptionError or TargetUnavailableError.
+   */
+  validate(options: Record<string, string>, extra: { unsafeBugs: readonly string[]; nodeArgs: readonly string[] }): { version: string };
+  /** Lays out a cluster (nothing starts). */
+  prepare(setup: TargetSetup): Promise<TargetCluster>;
+}
+
+/** Parses `--db-opt NAME=VALUE` items against a target's option names; defaults are filled in. */
+export function parseTargetOptions(target: Target, items: readonly string[]): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const spec of target.options) if (spec.default !== undefined) options[spec.name] = spec.default;
+  const names = target.options.map((o) => o.name);
+  for (const item of items) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new TargetOptionError(`--db-opt must look like NAME=VALUE, got ${JSON.stringify(item)}`);
+    const name = item.slice(0, at);
+    if (!names.includes(name))
+      throw new TargetOptionError(`--db-opt ${name}: target ${target.name} takes ${names.length ? names.join(', ') : 'no options'}`);
+    options[name] = item.slice(at + 1);
+  }
+  return options;
+}
+
+/** A boolean --db-opt value. */
+export function booleanOption(target: string, name: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new TargetOptionError(`--db-opt ${name} for target ${target} must be true or false, got ${JSON.stringify(value)}`);
+}
