@@ -13,7 +13,10 @@
 // Flags: --rounds N (3), --time-limit S (10), --concurrency N (16), --nodes N (3), --rate R (0: no
 // limit, the CPU saturates; R: a fixed offered load, to see whether the proxies hold throughput or
 // latency back at that rate), --baseline (also run each round through native-relay.c, the cheapest
-// relay possible, so what relaying itself costs on this machine stands beside what ours costs).
+// relay possible, so what relaying itself costs on this machine stands beside what ours costs),
+// --hosts (also our node on network hosts, --net hosts: no relay on the path; needs root),
+// --db etcd (etcd beside our node under the same load, direct and on network hosts: how fast etcd
+// goes here, and whether the harness, not etcd, is what limits it).
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseWorkloadOptions } from '../../workloads/index.js';
 import { runTest } from '../../src/harness/run-test.js';
+import { etcdTarget } from '../../src/targets/etcd/target.js';
+import { parseTargetOptions } from '../../src/targets/types.js';
 import { buildNativeRelay, startNativeRelayHost } from './native-relay.js';
 
 const { values } = parseArgs({
@@ -34,6 +39,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     // Also run every round through native-relay.c, the cheapest relay possible (needs cc).
     baseline: { type: 'boolean', default: false },
+    hosts: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'skepsis' },
   },
 });
 function positiveInteger(flag: string, raw: string | undefined): number {
@@ -46,9 +53,37 @@ const timeLimitMs = positiveInteger('time-limit', values['time-limit']) * 1000;
 const concurrency = positiveInteger('concurrency', values.concurrency);
 const nodes = positiveInteger('nodes', values.nodes);
 const rate = values.rate === '0' ? 0 : positiveInteger('rate', values.rate);
-type Mode = 'proxied' | 'direct' | 'relay';
+if (values.db !== 'skepsis' && values.db !== 'etcd') throw new Error(`--db must be skepsis or etcd, got ${JSON.stringify(values.db)}`);
+/** Each mode: which target, on which network; `relay` swaps our proxies for the native relay. */
+const MODES = {
+  proxied: { db: 'skepsis', net: 'proxy' },
+  direct: { db: 'skepsis', net: 'direct' },
+  relay: { db: 'skepsis', net: 'proxy' },
+  hosts: { db: 'skepsis', net: 'hosts' },
+  'etcd-direct': { db: 'etcd', net: 'direct' },
+  'etcd-hosts': { db: 'etcd', net: 'hosts' },
+} as const;
+type Mode = keyof typeof MODES;
 const relayBinary = values.baseline ? buildNativeRelay() : undefined;
-const modes: Mode[] = relayBinary ? ['proxied', 'direct', 'relay'] : ['proxied', 'direct'];
+const modes: Mode[] =
+  values.db === 'etcd'
+    ? ['direct', 'etcd-direct', 'etcd-hosts']
+    : ['proxied', 'direct', ...(relayBinary ? (['relay'] as const) : []), ...(values.hosts ? (['hosts'] as const) : [])];
+/** What each mode is compared with: our node direct, or etcd direct for etcd on hosts. */
+const BASELINE: Partial<Record<Mode, Mode>> = {
+  proxied: 'direct',
+  relay: 'direct',
+  hosts: 'direct',
+  'etcd-direct': 'direct',
+  'etcd-hosts': 'etcd-direct',
+};
+const GOAL: Partial<Record<Mode, string>> = {
+  proxied: 'goal >= 0.9',
+  relay: 'the native relay: what relaying alone costs here',
+  hosts: 'goal >= 0.9: no relay on the path',
+  'etcd-direct': 'etcd against our node, same load (an etcd append is a range plus a txn)',
+  'etcd-hosts': 'etcd on network hosts against etcd direct',
+};
 
 const store = mkdtempSync(join(tmpdir(), 'skepsis-bench-harness-'));
 
@@ -185,10 +220,10 @@ async function run(mode: Mode, limitMs: number, seed: number, label: string): Pr
         seed,
         unsafeBugs: [],
         nodeArgs: [],
-        db: 'skepsis',
-        dbOptions: {},
-        dbVersion: 'this build',
-        net: mode === 'direct' ? 'direct' : 'proxy',
+        db: MODES[mode].db,
+        dbOptions: MODES[mode].db === 'etcd' ? parseTargetOptions(etcdTarget, []) : {},
+        dbVersion: MODES[mode].db,
+        net: MODES[mode].net,
         opTimeoutMs: 5000,
         checkTimeoutMs: 120_000,
         command: 'bench:harness',
@@ -221,11 +256,11 @@ async function run(mode: Mode, limitMs: number, seed: number, label: string): Pr
   }
 }
 
-const figures: Record<Mode, RunFigures[]> = { proxied: [], direct: [], relay: [] };
+const figures = Object.fromEntries(Object.keys(MODES).map((mode) => [mode, [] as RunFigures[]])) as Record<Mode, RunFigures[]>;
 try {
   // A short run first, not counted: the first run in a process is slower (cold JIT, caches), and it
   // would always be a proxied one.
-  await run('proxied', Math.min(timeLimitMs, 3000), 1000, 'warm-up');
+  await run(modes[0], Math.min(timeLimitMs, 3000), 1000, 'warm-up');
   for (let round = 0; round < rounds; round++) {
     // The order turns each round, so no mode always runs first (or after the same one).
     const order = modes.map((_, i) => modes[(i + round) % modes.length]);
@@ -233,7 +268,7 @@ try {
       const result = await run(mode, timeLimitMs, round + 1, `round${round + 1}`);
       figures[mode].push(result);
       process.stderr.write(
-        `round ${round + 1} ${mode.padEnd(7)}: ${result.opsPerSecond.toFixed(0)} ops/s, ` +
+        `round ${round + 1} ${mode.padEnd(11)}: ${result.opsPerSecond.toFixed(0)} ops/s, ` +
           `latency p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms, ` +
           `steady CPU ms/op: harness main ${result.main.toFixed(3)}, other harness threads ${result.otherThreads.toFixed(3)}, nodes ${result.nodes.toFixed(3)}; ` +
           `stolen ${result.stealPercent.toFixed(1)}%; checked ${result.ops} ops in ${result.checkMs.toFixed(0)} ms\n`,
@@ -251,15 +286,16 @@ console.log(
 for (const mode of modes) {
   const runs = figures[mode];
   console.log(
-    `${mode.padEnd(8)} median ${pick(runs, 'opsPerSecond').toFixed(0)} ops/s  [${runs.map((r) => r.opsPerSecond.toFixed(0)).join(', ')}]  ` +
+    `${mode.padEnd(11)} median ${pick(runs, 'opsPerSecond').toFixed(0)} ops/s  [${runs.map((r) => r.opsPerSecond.toFixed(0)).join(', ')}]  ` +
       `latency p50 ${pick(runs, 'p50Ms').toFixed(2)} ms, p99 ${pick(runs, 'p99Ms').toFixed(2)} ms`,
   );
 }
-for (const mode of modes.filter((m) => m !== 'direct')) {
-  const pairs = figures[mode].map((result, round) => result.opsPerSecond / figures.direct[round].opsPerSecond);
-  const goal = mode === 'proxied' ? '; goal >= 0.9' : '; the native relay: what relaying alone costs here';
+for (const mode of modes) {
+  const base = BASELINE[mode];
+  if (base === undefined || !modes.includes(base)) continue;
+  const pairs = figures[mode].map((result, round) => result.opsPerSecond / figures[base][round].opsPerSecond);
   console.log(
-    `${mode} / direct: ${(pick(figures[mode], 'opsPerSecond') / pick(figures.direct, 'opsPerSecond')).toFixed(3)} (ratio of medians${goal}); per round ${pairs.map((r) => r.toFixed(2)).join(', ')}, median ${median(pairs).toFixed(3)}`,
+    `${mode} / ${base}: ${(pick(figures[mode], 'opsPerSecond') / pick(figures[base], 'opsPerSecond')).toFixed(3)} (ratio of medians; ${GOAL[mode]}); per round ${pairs.map((r) => r.toFixed(2)).join(', ')}, median ${median(pairs).toFixed(3)}`,
   );
 }
 console.log('steady CPU ms per op (medians)   harness main   other harness threads   nodes    total');
