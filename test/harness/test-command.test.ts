@@ -212,6 +212,67 @@ describe('skepsis test', () => {
     expect(await nodesAlive()).toEqual([]);
   });
 
+  it('refuses a target, net or fault that cannot work, naming it and what to use, before anything starts', async () => {
+    const refusals: [string[], RegExp][] = [
+      [['--db', 'mongo'], /--db must be one of skepsis, etcd, got "mongo"/],
+      [['--net', 'wifi'], /--net must be one of proxy, hosts, direct, got "wifi"/],
+      [['--db', 'etcd', '--db-opt', 'etcd-bin=/no/such/etcd'], /apt-get install -y etcd-server.*--db-opt etcd-bin=PATH/],
+      [['--db', 'etcd', '--db-opt', 'colour=blue'], /--db-opt colour: target etcd takes etcd-bin, serializable-reads/],
+      [['--db', 'etcd', '--db-opt', 'serializable-reads=maybe'], /serializable-reads for target etcd must be true or false/],
+      [['--db', 'etcd', '--nemesis', 'disk'], /disk:random needs log damage, which target etcd does not offer/],
+      [
+        ['--db', 'etcd', '--net', 'proxy', '--nemesis', 'partition'],
+        /partition:random needs cuts between nodes, which --net proxy cannot do for target etcd: .*use --net hosts/,
+      ],
+      [['--db', 'etcd', '--unsafe-bug', 'stale-read'], /--unsafe-bug plants bugs in our own node only/],
+      [['--net', 'hosts', '--nemesis', 'flaky'], /flaky:both needs delay and loss on peer links, which --net hosts cannot do.*no netem/],
+      [['--no-proxy', '--nemesis', 'partition'], /which --net direct cannot do/],
+    ];
+    for (const [args, message] of refusals) {
+      const result = await skepsis(['test', ...args, '--time-limit', '1', '--store', store]);
+      expect(result.exitCode, args.join(' ')).toBe(254);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(await nodesAlive()).toEqual([]);
+  });
+
+  it('runs our node on network hosts (--net hosts) under partitions and kills: valid, and no namespace outlives the run', async () => {
+    const result = await skepsis([
+      'test',
+      '--net',
+      'hosts',
+      '--nodes',
+      '3',
+      '--workload',
+      'register',
+      '--nemesis',
+      'partition:isolate-leader,partition:one-way,kill',
+      '--nemesis-interval',
+      '2',
+      '--time-limit',
+      '10',
+      '--seed',
+      '5',
+      '--store',
+      store,
+      '--name',
+      'hosts-run',
+    ]);
+    expect(result.exitCode, `${result.stdout}\n${result.stderr.slice(-3000)}\nreplay: npx skepsis test --net hosts ... --seed 5`).toBe(0);
+    const run = join(store, 'hosts-run', readlinkSync(join(store, 'hosts-run', 'latest')));
+    const config = JSON.parse(readFileSync(join(run, 'test.json'), 'utf8'));
+    expect(config.net).toBe('hosts');
+    const history = readFileSync(join(run, 'history.jsonl'), 'utf8');
+    expect(history).toMatch(/"f":"start-(partition|kill)"/);
+    // Other tests may run hosts of their own meanwhile: look for this run's, named by its run id.
+    const runId = /bridge sk([0-9a-f]{6})/.exec(result.stderr)?.[1];
+    expect(runId, result.stderr.slice(0, 2000)).toBeDefined();
+    const namespaces = (await execa('ip', ['netns', 'list'], { reject: false })).stdout;
+    expect(namespaces).not.toContain(`skepsis-${runId}-`);
+    expect((await execa('ip', ['-o', 'link', 'show'], { reject: false })).stdout).not.toContain(`sk${runId}`);
+    expect(await nodesAlive()).toEqual([]);
+  }, 120_000);
+
   it('stops with the failing node log excerpt and leaves no process behind when a node cannot start', async () => {
     // A node flag that makes every node refuse to start: a data directory that is a file.
     const blocker: Server = createServer();

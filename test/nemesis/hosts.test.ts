@@ -4,7 +4,7 @@
 // `skepsis clean`. CI runs as root, so none of this is skipped there.
 
 import { execa } from 'execa';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -149,7 +149,26 @@ describe.skipIf(unavailable !== undefined && process.env.CI !== 'true')('real ne
   it('skepsis clean removes only the networks of dead owners', async () => {
     const live = createHostsNetwork(['n1']);
     opened.push(live);
-    expect(cleanStaleHosts().some((line) => line.includes(live.runId))).toBe(false);
+    // A dead run's leftovers, as a harness killed before its reaper started would leave them.
+    const dead = await execa(process.execPath, ['-e', 'console.log(process.pid)']);
+    const deadPid = Number(dead.stdout.trim());
+    const runId = 'dead00';
+    // A subnet no live run holds (the claim is written exclusively, so a live run's is never overwritten).
+    let third = 255;
+    while (existsSync(join(LOCK_DIR, `198.19.${third}.json`))) third--;
+    const subnet = `198.19.${third}`;
+    await execa('ip', ['link', 'add', `sk${runId}`, 'type', 'bridge']);
+    await execa('ip', ['netns', 'add', `skepsis-${runId}-n1`]);
+    writeFileSync(
+      join(LOCK_DIR, `${subnet}.json`),
+      JSON.stringify({ runId, pid: deadPid, subnet, bridge: `sk${runId}`, namespaces: [`skepsis-${runId}-n1`] }),
+      { flag: 'wx' },
+    );
+    const removed = cleanStaleHosts();
+    expect(removed.join('\n')).toContain(`run ${runId}`);
+    expect(removed.join('\n')).not.toContain(live.runId);
+    expect(await networkLeftovers(runId)).toEqual([]);
+    expect(existsSync(join(LOCK_DIR, `${subnet}.json`))).toBe(false);
     expect(await networkLeftovers(live.runId)).not.toEqual([]);
     expect(readdirSync(LOCK_DIR)).toContain(`${live.subnet}.json`);
     await live.close();
