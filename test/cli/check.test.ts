@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PORCUPINE_DIR } from '../checker/shared-histories.js';
+import { PORCUPINE_DIR } from '../checker/porcupine-histories.js';
 
 const BIN = fileURLToPath(new URL('../../bin/skepsis.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../checker/examples/stale-read.jsonl', import.meta.url));
