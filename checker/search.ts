@@ -75,12 +75,17 @@ const ILLEGAL = -1;
  * a chunk is freed once no table carved from it is alive. Big tables get a buffer of their own.
  */
 const CHUNK_BYTES = 1 << 20;
+/** Larger tables get a buffer of their own, so a chunk is never mostly wasted. */
+const CARVED_BYTES_MAX = CHUNK_BYTES / 8;
 let chunk = new ArrayBuffer(CHUNK_BYTES);
 let chunkOffset = 0;
 
 function carve(bytes: number): [ArrayBuffer, number] {
-  const aligned = (bytes + 7) & ~7;
-  if (aligned > CHUNK_BYTES >>> 3) return [new ArrayBuffer(aligned), 0];
+  // Plain arithmetic, not `(bytes + 7) & ~7`: bitwise operators work on 32 bits, so a table past
+  // 2 GiB came out with a negative size and left the chunk offset negative for every later search.
+  const aligned = Math.ceil(bytes / 8) * 8;
+  if (aligned > CARVED_BYTES_MAX) return [new ArrayBuffer(aligned), 0];
+  // The chunk state changes only once the new chunk exists: a failed allocation leaves it whole.
   if (chunkOffset + aligned > CHUNK_BYTES) {
     chunk = new ArrayBuffer(CHUNK_BYTES);
     chunkOffset = 0;
@@ -90,7 +95,8 @@ function carve(bytes: number): [ArrayBuffer, number] {
   return [chunk, at];
 }
 
-function int32s(length: number): Int32Array {
+/** A zeroed Int32Array of `length`, carved as the search's tables are (exported for its tests). */
+export function int32s(length: number): Int32Array {
   const [buffer, at] = carve(length * 4);
   return new Int32Array(buffer, at, length);
 }
