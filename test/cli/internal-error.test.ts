@@ -1,0 +1,60 @@
+// A crash is never a verdict: when the checker fails inside (forced here by preloading
+// crash-checker.mjs into the real binary), `skepsis check` exits 3 and says it is an internal
+// error, with the stack.
+
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT_INTERNAL } from '../../src/cli/exit.js';
+import { PORCUPINE_DIR } from '../checker/porcupine-histories.js';
+
+const BIN = fileURLToPath(new URL('../../bin/skepsis.js', import.meta.url));
+const CRASH_CHECKER = fileURLToPath(new URL('./crash-checker.mjs', import.meta.url));
+
+/** Runs the real binary; `crash` preloads the module that makes the checker throw. */
+function skepsis(args: string[], options: { crash: boolean; timeoutMs?: number }) {
+  const preload = options.crash ? ['--import', CRASH_CHECKER] : [];
+  return execa(process.execPath, [...preload, BIN, ...args], {
+    reject: false,
+    timeout: options.timeoutMs ?? 60_000,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
+}
+
+const TEMP = mkdtempSync(join(tmpdir(), 'skepsis-internal-'));
+afterAll(() => rmSync(TEMP, { recursive: true, force: true }));
+
+describe('an internal error', () => {
+  it('is exit 3 from skepsis check, named as such with its stack, and prints no verdict', async () => {
+    const history = join(TEMP, 'read-your-write.jsonl');
+    writeFileSync(
+      history,
+      [
+        { index: 0, process: 0, type: 'invoke', f: 'write', value: 1 },
+        { index: 1, process: 0, type: 'ok', f: 'write', value: 1 },
+        { index: 2, process: 1, type: 'invoke', f: 'read' },
+        { index: 3, process: 1, type: 'ok', f: 'read', value: 1 },
+      ]
+        .map((event) => JSON.stringify(event))
+        .join('\n'),
+    );
+    expect((await skepsis(['check', history], { crash: false })).exitCode).toBe(0);
+    const crashed = await skepsis(['check', history, '--json'], { crash: true });
+    expect(EXIT_INTERNAL).toBe(3);
+    expect(crashed.exitCode).toBe(EXIT_INTERNAL);
+    expect(crashed.stderr).toContain('skepsis check: internal error, no verdict (exit 3): Error: forced internal error in the checker');
+    expect(crashed.stderr).toMatch(/at .*dist\/checker\/search\.js/);
+    expect(crashed.stdout).toBe('');
+  });
+
+  it('is exit 3 when a worker thread of the checker crashes', async () => {
+    const crashed = await skepsis(['check', join(PORCUPINE_DIR, 'kv/c10-ok.txt'), '--workers', '2'], { crash: true });
+    expect(crashed.exitCode).toBe(EXIT_INTERNAL);
+    expect(crashed.stderr).toMatch(
+      /skepsis check: internal error, no verdict \(exit 3\): Error: checker worker failed: .*forced internal error/,
+    );
+  });
+});
