@@ -1,9 +1,10 @@
 // A crash is never a verdict: when the checker fails inside (forced here by preloading
-// crash-checker.mjs into the real binary), `skepsis check` exits 3 and says it is an internal
-// error, with the stack.
+// crash-checker.mjs into the real binary), `skepsis check`, `skepsis test` and `skepsis analyze`
+// exit 3 and say it is an internal error, with the stack; a run's results record the crash and the
+// run can be judged again once the checker works.
 
 import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,5 +57,29 @@ describe('an internal error', () => {
     expect(crashed.stderr).toMatch(
       /skepsis check: internal error, no verdict \(exit 3\): Error: checker worker failed: .*forced internal error/,
     );
+  });
+
+  it('is exit 3 from skepsis test and skepsis analyze; the results record it and a later analyze judges the run', async () => {
+    const store = join(TEMP, 'store');
+    // A short fault-free run: the cluster and the history are real, only the checker is made to fail.
+    const args = 'test --nodes 3 --workload register --nemesis none --time-limit 3 --seed 7 --name crash'.split(' ');
+    const run = await skepsis([...args, '--store', store], { crash: true, timeoutMs: 120_000 });
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(EXIT_INTERNAL);
+    expect(run.stderr).toContain('skepsis test: internal error, no verdict (exit 3): CheckerCrashError: the linearizability check crashed');
+    expect(run.stderr).toContain('forced internal error in the checker');
+    expect(run.stdout).not.toMatch(/verdict:/);
+    const latest = join(store, 'crash', 'latest');
+    const results = JSON.parse(readFileSync(join(store, 'crash', readlinkSync(latest), 'results.json'), 'utf8'));
+    expect(results.valid).toBe('unknown');
+    expect(results.linearizability).toMatchObject({ valid: 'unknown', error: expect.stringContaining('forced internal error') });
+    expect(results.summary.join('\n')).toMatch(/linearizability check CRASHED \(cas-register\), an internal error and no verdict/);
+    expect(results.stats.ok).toBeGreaterThan(0);
+
+    const again = await skepsis(['analyze', latest], { crash: true });
+    expect(again.exitCode).toBe(EXIT_INTERNAL);
+    expect(again.stderr).toContain('skepsis analyze: internal error, no verdict (exit 3)');
+    const fixed = await skepsis(['analyze', latest], { crash: false });
+    expect(fixed.exitCode, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/verdict: valid/);
   });
 });
