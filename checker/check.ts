@@ -55,6 +55,8 @@ export interface CheckResult {
   undecided: string[];
   steps: number;
   workers: number;
+  /** The memory ceiling of the whole check (worker threads split it between them). */
+  memoryBytesMax: number;
 }
 
 const SLICE_STEPS = 1 << 15;
@@ -85,11 +87,15 @@ export function runParts(
     search: PartSearch;
     elapsedMs: number;
   }
+  // The memory the other live parts hold while one runs its slice: each search checks its tables'
+  // growth against the ceiling with theirs counted, so the parts together keep to it.
+  let heldElsewhere = 0;
   let live: Live[] = parts.map((part, index) => ({
     index,
     search: createPartSearch(model, part, {
       deadlineMs: options.deadlineMs,
       memoryBytesMax: options.memoryBytesMax,
+      memoryBytesElsewhere: () => heldElsewhere,
       shouldStop: options.shouldStop,
     }),
     elapsedMs: 0,
@@ -101,16 +107,23 @@ export function runParts(
   while (live.length > 0) {
     const still: Live[] = [];
     let stepsTaken = 0;
+    let liveBytes = 0;
+    for (const item of live) liveBytes += item.search.bytes;
     for (const item of live) {
       const started = performance.now();
       const before = item.search.steps;
+      const bytesBefore = item.search.bytes;
+      heldElsewhere = liveBytes - bytesBefore;
       const result = item.search.run(slice);
       item.elapsedMs += performance.now() - started;
       stepsTaken += item.search.steps - before;
       if (result === undefined) {
+        liveBytes += item.search.bytes - bytesBefore;
         still.push(item);
         continue;
       }
+      // A decided part's tables are garbage from now on.
+      liveBytes -= bytesBefore;
       decide(item, result);
       if (result.verdict === 'illegal') {
         for (const other of live) if (other !== item && other.search.run(0) === undefined) decide(other, other.search.abandon('stopped'));
@@ -129,7 +142,7 @@ export function runParts(
     for (const item of still) bytes += item.search.bytes;
     if (bytes > options.memoryBytesMax && still.length > 0) {
       const biggest = still.reduce((a, b) => (a.search.bytes >= b.search.bytes ? a : b));
-      decide(biggest, biggest.search.abandon('memory'));
+      decide(biggest, biggest.search.abandon('memory', { bytes, bytesMax: options.memoryBytesMax }));
       still.splice(still.indexOf(biggest), 1);
     }
     live = still;
@@ -188,6 +201,7 @@ export async function checkHistory(operations: Operation[], options: CheckOption
     undecided,
     steps: results.reduce((sum, r) => sum + r.steps, 0),
     workers: Math.max(workers, 1),
+    memoryBytesMax,
   };
 }
 

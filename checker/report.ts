@@ -22,10 +22,26 @@ function describeWithProcess(model: Model<any>, op: Operation): string {
   return `p${String(op.process)} ${model.describeOp(op)}`;
 }
 
+/** How a part is named in the text: by its key, or as the whole history when it has none. */
+function partTitle(part: PartResult): string {
+  return part.key === undefined ? 'the history' : `key ${JSON.stringify(part.key)}`;
+}
+
+/** Bytes in the largest binary unit that leaves at least 1, e.g. `1.5 GiB`, `640 KiB`. */
+export function bytesText(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 || value >= 100 ? Math.round(value) : Number(value.toPrecision(3))} ${units[unit]}`;
+}
+
 function formatFailingPart(part: PartResult, byId: Operation[], model: Model<any>): string[] {
   const lines: string[] = [];
-  const title = part.key === undefined ? 'the history' : `key ${JSON.stringify(part.key)}`;
-  lines.push(`  ${title}: not linearizable (${part.ops} ops, ${part.steps} steps)`);
+  lines.push(`  ${partTitle(part)}: not linearizable (${part.ops} ops, ${part.steps} steps)`);
   const prefix = part.longestPrefix ?? [];
   lines.push(`    longest linearizable prefix: ${prefix.length} ops`);
   const shown = prefix.slice(-PREFIX_SHOWN_MAX);
@@ -61,6 +77,16 @@ export function formatResultText(history: History, result: CheckResult, model: M
     const shown = result.undecided.slice(0, 20).map((k) => JSON.stringify(k));
     const more = result.undecided.length > shown.length ? ` and ${result.undecided.length - shown.length} more` : '';
     lines.push(`  undecided (${[...reasons].join(', ') || 'budget'}): ${shown.join(', ')}${more}`);
+    const overMemory = result.results.filter((r) => r.memory !== undefined);
+    for (const part of overMemory.slice(0, 20)) {
+      const { bytes, bytesMax } = part.memory!;
+      // Worker threads split the ceiling between them.
+      const share =
+        bytesMax < result.memoryBytesMax ? `, its share of ${bytesText(result.memoryBytesMax)} across ${result.workers} threads` : '';
+      lines.push(
+        `  ${partTitle(part)}: over the memory ceiling of ${bytesText(bytesMax)}${share} (the search would hold ${bytesText(bytes)})`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -93,5 +119,8 @@ export function resultJson(history: History, result: CheckResult, model: Model<a
         stuck: (r.stuck ?? []).map((s) => ({ ...describe(s.opId), reason: s.reason, stateAfter: s.stateAfter ?? null })),
       })),
     unknownReasons: [...new Set(result.results.filter((r) => r.verdict === 'unknown').map((r) => r.reason))],
+    overMemory: result.results
+      .filter((r) => r.memory !== undefined)
+      .map((r) => ({ key: r.key ?? null, bytes: r.memory!.bytes, bytesMax: r.memory!.bytesMax })),
   };
 }

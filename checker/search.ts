@@ -13,7 +13,8 @@
 //   if that fails the configuration fails.
 // - Indeterminate ops are optional (they have no return entry): they are placed only where they
 //   help, and the search ends as soon as every required op is placed.
-// It does no I/O; budgets come in as a deadline, a memory ceiling and a stop flag.
+// It does no I/O; budgets come in as a deadline, a memory ceiling and a stop flag. The memory
+// ceiling is checked before any table grows, so a part that would pass it ends `unknown`.
 
 import type { Operation } from './history.js';
 import type { Model } from './model.js';
@@ -23,6 +24,8 @@ export interface SearchOptions {
   deadlineMs?: number;
   /** Ceiling on the search's own memory (cache and interned states), in bytes. */
   memoryBytesMax?: number;
+  /** Memory held beside this search (other parts' searches) that counts against the same ceiling. */
+  memoryBytesElsewhere?: () => number;
   /** Polled every few thousand steps; returning true stops the search with `unknown`. */
   shouldStop?: () => boolean;
   /** Called about every `progressSteps` steps with the steps taken so far. */
@@ -55,10 +58,18 @@ export interface SearchResult {
   stuck?: StuckOp[];
   /** For unknown: what ran out. */
   reason?: 'timeout' | 'memory' | 'stopped';
+  /** For unknown over the memory ceiling: the bytes the search would have held, and the ceiling. */
+  memory?: MemoryOverrun;
   steps: number;
   cacheSize: number;
   /** Ops the search took part in (required and optional; skipped ones excluded). */
   opsChecked: number;
+}
+
+/** How far the memory ceiling was passed: by the search alone, or with the parts searched beside it. */
+export interface MemoryOverrun {
+  bytes: number;
+  bytesMax: number;
 }
 
 const CHECK_EVERY_STEPS = 4096;
@@ -75,12 +86,17 @@ const ILLEGAL = -1;
  * a chunk is freed once no table carved from it is alive. Big tables get a buffer of their own.
  */
 const CHUNK_BYTES = 1 << 20;
+/** Larger tables get a buffer of their own, so a chunk is never mostly wasted. */
+const CARVED_BYTES_MAX = CHUNK_BYTES / 8;
 let chunk = new ArrayBuffer(CHUNK_BYTES);
 let chunkOffset = 0;
 
 function carve(bytes: number): [ArrayBuffer, number] {
-  const aligned = (bytes + 7) & ~7;
-  if (aligned > CHUNK_BYTES >>> 3) return [new ArrayBuffer(aligned), 0];
+  // Plain arithmetic, not `(bytes + 7) & ~7`: bitwise operators work on 32 bits, so a table past
+  // 2 GiB came out with a negative size and left the chunk offset negative for every later search.
+  const aligned = Math.ceil(bytes / 8) * 8;
+  if (aligned > CARVED_BYTES_MAX) return [new ArrayBuffer(aligned), 0];
+  // The chunk state changes only once the new chunk exists: a failed allocation leaves it whole.
   if (chunkOffset + aligned > CHUNK_BYTES) {
     chunk = new ArrayBuffer(CHUNK_BYTES);
     chunkOffset = 0;
@@ -90,7 +106,8 @@ function carve(bytes: number): [ArrayBuffer, number] {
   return [chunk, at];
 }
 
-function int32s(length: number): Int32Array {
+/** A zeroed Int32Array of `length`, carved as the search's tables are (exported for its tests). */
+export function int32s(length: number): Int32Array {
   const [buffer, at] = carve(length * 4);
   return new Int32Array(buffer, at, length);
 }
@@ -117,6 +134,57 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** Thrown inside the search when growing a table would pass the memory ceiling; the search ends unknown. */
+class OverMemoryCeiling extends Error {
+  override readonly name = 'OverMemoryCeiling';
+  constructor(readonly overrun: MemoryOverrun) {
+    super(`the search would hold ${overrun.bytes} bytes, over its ceiling of ${overrun.bytesMax}`);
+  }
+}
+
+/**
+ * The memory ceiling of one search, checked before a table grows: the tables double as they grow,
+ * so a check between doublings would let one doubling jump far past it. The old table and the new
+ * one are both alive while it is copied, so both count. The tables a search starts with are
+ * checked once they are all set up (see `enforce`).
+ */
+class MemoryBudget {
+  private readonly holders: { readonly bytes: number }[] = [];
+  private enforcing = false;
+
+  constructor(
+    readonly bytesMax: number,
+    private readonly bytesElsewhere: () => number,
+  ) {}
+
+  /** Counts `holder.bytes` against the ceiling from now on. */
+  track(holder: { readonly bytes: number }): void {
+    this.holders.push(holder);
+  }
+
+  /** Bytes held by the tracked tables and beside this search. */
+  get bytes(): number {
+    let bytes = this.bytesElsewhere();
+    for (const holder of this.holders) bytes += holder.bytes;
+    return bytes;
+  }
+
+  /** From now on, `reserve` throws past the ceiling. */
+  enforce(): void {
+    this.enforcing = true;
+  }
+
+  /** Throws OverMemoryCeiling when allocating `bytes` more now would pass the ceiling. */
+  reserve(bytes: number): void {
+    if (!this.enforcing) return;
+    const total = this.bytes + bytes;
+    if (total > this.bytesMax) throw new OverMemoryCeiling({ bytes: total, bytesMax: this.bytesMax });
+  }
+}
+
+/** What an interned state is counted as against the memory ceiling (a rough guess: the model's object). */
+const STATE_BYTES = 64;
+
 /** Interns model states to integers and memoizes transitions per (state, op) in one flat table. */
 class StateSpace<S> {
   readonly states: S[] = [];
@@ -128,13 +196,14 @@ class StateSpace<S> {
   constructor(
     private readonly model: Model<S>,
     private readonly ops: Operation[],
+    private readonly budget: MemoryBudget,
   ) {
     this.opCount = Math.max(1, ops.length);
     this.transitions = int32s(8 * this.opCount).fill(NO_STATE);
   }
 
   get bytes(): number {
-    return this.transitions.byteLength + this.states.length * 64;
+    return this.transitions.byteLength + this.states.length * STATE_BYTES;
   }
 
   intern(state: S): number {
@@ -148,15 +217,19 @@ class StateSpace<S> {
       }
     }
     const id = this.states.length;
-    this.states.push(state);
-    if (found === undefined) this.byHash.set(hash, id);
-    else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
-    else found.push(id);
-    if ((id + 1) * this.opCount > this.transitions.length) {
+    // Counted and grown before the state is added, so that a search stopped by the ceiling is left
+    // consistent.
+    const growing = (id + 1) * this.opCount > this.transitions.length;
+    this.budget.reserve(STATE_BYTES + (growing ? this.transitions.byteLength * 2 : 0));
+    if (growing) {
       const grown = int32s(this.transitions.length * 2).fill(NO_STATE);
       grown.set(this.transitions);
       this.transitions = grown;
     }
+    this.states.push(state);
+    if (found === undefined) this.byHash.set(hash, id);
+    else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
+    else found.push(id);
     return id;
   }
 
@@ -196,6 +269,7 @@ class ConfigCache {
   constructor(
     private readonly requiredWords: number,
     private readonly optionalWords: number,
+    private readonly budget: MemoryBudget,
   ) {
     const capacity = 1 << 6;
     this.slots = int32s(capacity).fill(-1);
@@ -250,8 +324,8 @@ class ConfigCache {
       slot = (slot + 1) & this.mask;
     }
     if (entry === -1) {
+      if (this.entries >= this.hashA.length) this.growEntries();
       entry = this.entries++;
-      if (entry >= this.hashA.length) this.growEntries();
       this.hashA[entry] = a;
       this.hashB[entry] = b;
       this.stateOf[entry] = state;
@@ -296,8 +370,9 @@ class ConfigCache {
   }
 
   private addMask(entry: number, optional: Uint32Array): void {
-    const m = this.masks++;
+    const m = this.masks;
     if (m >= this.nextMask.length) {
+      this.budget.reserve((this.nextMask.length + this.nextMask.length * this.optionalWords) * 2 * 4);
       const grownNext = int32s(this.nextMask.length * 2);
       grownNext.set(this.nextMask);
       this.nextMask = grownNext;
@@ -305,6 +380,7 @@ class ConfigCache {
       grownArena.set(this.optionalArena);
       this.optionalArena = grownArena;
     }
+    this.masks++;
     this.optionalArena.set(optional, m * this.optionalWords);
     this.nextMask[m] = this.firstMask[entry];
     this.firstMask[entry] = m;
@@ -312,6 +388,8 @@ class ConfigCache {
 
   private growEntries(): void {
     const capacity = this.hashA.length * 2;
+    // Four arrays of one word per entry (hashA, hashB, stateOf, firstMask) and the required sets.
+    this.budget.reserve(capacity * (4 + this.requiredWords) * 4);
     const grow = <T extends Uint32Array | Int32Array>(old: T, size: number, make: (n: number) => T): T => {
       const next = make(size);
       next.set(old);
@@ -326,6 +404,7 @@ class ConfigCache {
 
   private rehash(): void {
     const capacity = this.slots.length * 2;
+    this.budget.reserve(capacity * 4);
     this.slots = int32s(capacity).fill(-1);
     this.mask = capacity - 1;
     for (let entry = 0; entry < this.entries; entry++) {
@@ -341,8 +420,8 @@ class ConfigCache {
 export interface PartSearch {
   /** Runs up to about `stepsMax` more steps; the result once decided, else undefined. */
   run(stepsMax: number): SearchResult | undefined;
-  /** Ends the search now as unknown (e.g. over the shared memory ceiling). */
-  abandon(reason: NonNullable<SearchResult['reason']>): SearchResult;
+  /** Ends the search now as unknown (e.g. over the shared memory ceiling, by `memory`). */
+  abandon(reason: NonNullable<SearchResult['reason']>, memory?: MemoryOverrun): SearchResult;
   readonly steps: number;
   /** Memory held by the cache and interned states. */
   readonly bytes: number;
@@ -375,19 +454,19 @@ export function createPartSearch<S>(model: Model<S>, part: Operation[], options:
   const withEarlierSteps = (result: SearchResult): SearchResult => ({ ...result, steps: result.steps + earlierSteps });
   return {
     run(stepsMax) {
-      const result = current.run(stepsMax);
-      if (result === undefined) return undefined;
-      if (result.verdict === 'illegal' && !whole) {
+      for (;;) {
+        const result = current.run(stepsMax);
+        if (result === undefined) return undefined;
+        if (result.verdict !== 'illegal' || whole) return withEarlierSteps(result);
         // Without them there is no linearization; one of them may be what explains the history.
+        // Go straight on, so a whole search whose tables pass the ceiling ends in this same call.
         earlierSteps = current.steps;
         current = createOneSearch(model, part, options);
         whole = true;
-        return undefined;
       }
-      return withEarlierSteps(result);
     },
-    abandon(reason) {
-      return withEarlierSteps(current.abandon(reason));
+    abandon(reason, memory) {
+      return withEarlierSteps(current.abandon(reason, memory));
     },
     get steps() {
       return earlierSteps + current.steps;
@@ -409,7 +488,10 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     roles.push(role === 'required');
   }
   const n = ops.length;
-  const space = new StateSpace(model, ops);
+  const memoryMax = options.memoryBytesMax ?? Infinity;
+  const budget = new MemoryBudget(memoryMax, options.memoryBytesElsewhere ?? (() => 0));
+  const space = new StateSpace(model, ops, budget);
+  budget.track(space);
   const initialState = space.intern(model.init());
   let requiredCount = 0;
   for (let i = 0; i < n; i++) if (roles[i]) requiredCount++;
@@ -494,7 +576,9 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   }
   const requiredBits = uint32s((requiredCount + 31) >>> 5);
   const optionalBits = uint32s((optionalCount + 31) >>> 5);
-  const cache = new ConfigCache(requiredBits.length, optionalBits.length);
+  const cache = new ConfigCache(requiredBits.length, optionalBits.length, budget);
+  budget.track(cache);
+  budget.enforce();
 
   const stackEntry = int32s(n);
   const stackState = int32s(n);
@@ -511,7 +595,6 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   let bestDepth = -1;
   let bestStack = int32s(0);
   let bestState = initialState;
-  const memoryMax = options.memoryBytesMax ?? Infinity;
   const deadline = options.deadlineMs ?? Infinity;
 
   const lift = (e: number): void => {
@@ -532,8 +615,9 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     next[prev[e]] = e;
     if (next[e] !== -1) prev[next[e]] = e;
   };
-  const finish = (verdict: SearchVerdict, reason?: SearchResult['reason']): SearchResult => {
+  const finish = (verdict: SearchVerdict, reason?: SearchResult['reason'], memory?: MemoryOverrun): SearchResult => {
     const result: SearchResult = { verdict, steps, cacheSize: cache.count, opsChecked: n, reason };
+    if (memory !== undefined) result.memory = memory;
     if (verdict === 'ok') {
       result.linearization = Array.from(stackEntry.subarray(0, depth), (e) => ops[opOfEntry[e]].id);
       return result;
@@ -578,7 +662,8 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
         nextCheck = steps + CHECK_EVERY_STEPS;
         if (steps >= stopAt) return PAUSED;
         if (performance.now() > deadline) return finish('unknown', 'timeout');
-        if (cache.bytes + space.bytes > memoryMax) return finish('unknown', 'memory');
+        const bytes = budget.bytes;
+        if (bytes > memoryMax) return finish('unknown', 'memory', { bytes, bytesMax: memoryMax });
         if (options.shouldStop?.()) return finish('unknown', 'stopped');
         if (steps >= nextProgress) {
           nextProgress = steps + progressSteps;
@@ -656,16 +741,27 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     }
   };
 
+  // A part whose tables pass the ceiling as they are set up ends at once, before its first step.
+  const setUpBytes = budget.bytes;
+  if (setUpBytes > memoryMax) done = finish('unknown', 'memory', { bytes: setUpBytes, bytesMax: memoryMax });
+
   return {
     run(stepsMax) {
       if (done === undefined) {
-        const result = run(stepsMax);
+        let result: SearchResult;
+        try {
+          result = run(stepsMax);
+        } catch (error) {
+          // A table that would pass the ceiling was not grown; what was found so far still stands.
+          if (!(error instanceof OverMemoryCeiling)) throw error;
+          result = finish('unknown', 'memory', error.overrun);
+        }
         if (result !== PAUSED) done = result;
       }
       return done;
     },
-    abandon(reason) {
-      done ??= finish('unknown', reason);
+    abandon(reason, memory) {
+      done ??= finish('unknown', reason, memory);
       return done;
     },
     get steps() {

@@ -110,7 +110,7 @@ export const checkCommand: Command = {
   register(parser, setExit) {
     parser.command(
       'check <file>',
-      'Check a history for linearizability (exit 0 linearizable, 1 not, 2 unknown, 254 bad input)',
+      'Check a history for linearizability (exit 0 linearizable, 1 not, 2 unknown, 3 internal error, 254 bad input)',
       (y) =>
         y
           .positional('file', {

@@ -1,8 +1,15 @@
-// Exit codes shared by every subcommand, and the error for bad usage.
+// Exit codes shared by every subcommand, the error for bad usage, and the report of an internal error.
+
+import { inspect } from 'node:util';
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_UNKNOWN = 2;
+/**
+ * An internal error (a bug, or the machine refused what was needed): never a verdict. Not 1, which
+ * Node.js gives an uncaught error and which would read as "not linearizable".
+ */
+export const EXIT_INTERNAL = 3;
 /** Bad usage or bad input: never a verdict. */
 export const EXIT_USAGE = 254;
 
@@ -16,4 +23,10 @@ export class UsageError extends Error {
 
 export function exitCodeFor(valid: true | false | 'unknown'): number {
   return valid === true ? EXIT_VALID : valid === false ? EXIT_INVALID : EXIT_UNKNOWN;
+}
+
+/** What stderr says of an internal error: that it is one and no verdict, then the stack (and causes). */
+export function internalErrorText(command: string, error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `${command}: internal error, no verdict (exit ${EXIT_INTERNAL}): ${message}\n${inspect(error)}\n`;
 }

@@ -1,8 +1,8 @@
 // The `skepsis` command line: parses arguments with yargs and dispatches to one file per
-// subcommand. Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad usage or bad input.
+// subcommand. Exit codes: 0 valid, 1 invalid, 2 unknown, 3 internal error, 254 bad usage or bad input.
 
 import yargs, { type Argv } from 'yargs';
-import { EXIT_USAGE, UsageError } from './exit.js';
+import { EXIT_INTERNAL, EXIT_USAGE, internalErrorText, UsageError } from './exit.js';
 
 /** A subcommand: adds itself to the parser; its handler reports the exit code through `setExit`. */
 export interface Command {
@@ -39,8 +39,22 @@ class CliUsageFailure extends Error {}
 /** The flags that may be given several times and collect every value (both spellings yargs sets). */
 const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt', 'db-opt', 'dbOpt']);
 
-/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+/**
+ * Runs the CLI on `argv` (without node and script); resolves to the exit code. An error no command
+ * turned into an exit code of its own is an internal error (EXIT_INTERNAL), reported with its stack:
+ * never a verdict.
+ */
 export async function run(argv: string[]): Promise<number> {
+  try {
+    return await parseAndRun(argv);
+  } catch (error) {
+    const command = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? `skepsis ${argv[0]}` : 'skepsis';
+    process.stderr.write(internalErrorText(command, error));
+    return EXIT_INTERNAL;
+  }
+}
+
+async function parseAndRun(argv: string[]): Promise<number> {
   let exitCode = 0;
   let usageFailure: string | undefined;
   const parser = yargs(argv)

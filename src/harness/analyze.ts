@@ -1,11 +1,12 @@
 // Judges a stored run: reads test.json and history.jsonl, checks linearizability with the
 // workload's model (within a budget), runs the workload's own check, computes stats, availability
 // and fault windows, and writes results.json and report.html. `skepsis test` calls it after a run;
-// `skepsis analyze DIR` calls it on an old one.
+// `skepsis analyze DIR` calls it on an old one. A checker that crashes gives no verdict: the results
+// say so, and analyzeRun throws CheckerCrashError once they are written.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkHistory, type Validity } from '../../checker/check.js';
+import { checkHistory, type CheckResult, type Validity } from '../../checker/check.js';
 import { readHistoryFile } from '../../checker/format/index.js';
 import type { HistoryEvent } from '../../checker/history.js';
 import { renderHtml } from '../../checker/html.js';
@@ -42,6 +43,16 @@ export interface AnalyzeOutcome {
 /** A run folder that cannot be analyzed; the message names the file and what is wrong. */
 export class RunFolderError extends Error {
   override readonly name = 'RunFolderError';
+}
+
+/** The linearizability checker crashed (an internal error, not a verdict); the run folder's results say so. */
+export class CheckerCrashError extends Error {
+  override readonly name = 'CheckerCrashError';
+  constructor(dir: string, cause: unknown) {
+    super(`the linearizability check crashed, so there is no verdict; ${join(dir, 'results.json')} and report.html record it`, {
+      cause,
+    });
+  }
 }
 
 function readConfig(dir: string): TestConfig {
@@ -161,35 +172,51 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
   let linearizability: TestResults['linearizability'] = null;
   let text = '';
   let checkerHtml: string | undefined;
+  let checkerCrash: unknown;
   if (workload.model !== null) {
     const model = createModel(workload.model);
     let lastProgressMs = 0;
-    const result = await checkHistory(parsed.history.operations, {
-      model: workload.model,
-      timeoutMs: extras.checkTimeoutMs ?? config.checkTimeoutMs,
-      onProgress: (p) => {
-        // At most one line a second.
-        if (p.elapsedMs - lastProgressMs < 1000) return;
-        lastProgressMs = p.elapsedMs;
-        progress(`  checking: ${p.partsDone}/${p.parts} parts, ${(p.elapsedMs / 1000).toFixed(0)} s`);
-      },
-    });
-    linearizability = {
-      ...resultJson(parsed.history, result, model),
-      valid: result.valid,
-      elapsedMs: result.elapsedMs,
-    } as TestResults['linearizability'];
-    verdicts.push(result.valid);
-    const verdictLine =
-      result.valid === true
-        ? `linearizable (${workload.model}): ${result.ops} ops in ${result.parts} part(s), checked in ${result.elapsedMs.toFixed(0)} ms`
-        : result.valid === false
-          ? `NOT linearizable (${workload.model}): see the counterexample`
-          : `unknown (${workload.model}): the check ran out of budget; undecided: ${result.undecided.slice(0, 5).join(', ')}`;
-    summary.push(verdictLine);
-    text = formatResultText(parsed.history, result, model);
-    if (result.valid === false)
-      checkerHtml = renderHtml({ history: parsed.history, result, model, title: `${config.name}: counterexample` });
+    const checkStartedMs = performance.now();
+    let result: CheckResult | undefined;
+    try {
+      result = await checkHistory(parsed.history.operations, {
+        model: workload.model,
+        timeoutMs: extras.checkTimeoutMs ?? config.checkTimeoutMs,
+        onProgress: (p) => {
+          // At most one line a second.
+          if (p.elapsedMs - lastProgressMs < 1000) return;
+          lastProgressMs = p.elapsedMs;
+          progress(`  checking: ${p.partsDone}/${p.parts} parts, ${(p.elapsedMs / 1000).toFixed(0)} s`);
+        },
+      });
+    } catch (error) {
+      checkerCrash = error;
+    }
+    if (result === undefined) {
+      // No verdict: the results say the check crashed, and why, rather than pass or fail the run.
+      const error = checkerCrash instanceof Error ? `${checkerCrash.name}: ${checkerCrash.message}` : String(checkerCrash);
+      const stack = checkerCrash instanceof Error ? checkerCrash.stack : undefined;
+      linearizability = { valid: 'unknown', model: workload.model, error, stack, elapsedMs: performance.now() - checkStartedMs };
+      verdicts.push('unknown');
+      summary.push(`linearizability check CRASHED (${workload.model}), an internal error and no verdict: ${error}`);
+    } else {
+      linearizability = {
+        ...resultJson(parsed.history, result, model),
+        valid: result.valid,
+        elapsedMs: result.elapsedMs,
+      } as TestResults['linearizability'];
+      verdicts.push(result.valid);
+      const verdictLine =
+        result.valid === true
+          ? `linearizable (${workload.model}): ${result.ops} ops in ${result.parts} part(s), checked in ${result.elapsedMs.toFixed(0)} ms`
+          : result.valid === false
+            ? `NOT linearizable (${workload.model}): see the counterexample`
+            : `unknown (${workload.model}): the check ran out of budget; undecided: ${result.undecided.slice(0, 5).join(', ')}`;
+      summary.push(verdictLine);
+      text = formatResultText(parsed.history, result, model);
+      if (result.valid === false)
+        checkerHtml = renderHtml({ history: parsed.history, result, model, title: `${config.name}: counterexample` });
+    }
   }
   let workloadCheck: TestResults['workloadCheck'] = null;
   if (workload.check) {
@@ -232,5 +259,6 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   if (checkerHtml !== undefined) writeFileSync(join(dir, 'checker.html'), checkerHtml);
   writeFileSync(join(dir, 'report.html'), renderReport({ config, results, events: parsed.events, checkerHtml }));
+  if (checkerCrash !== undefined) throw new CheckerCrashError(dir, checkerCrash);
   return { results, text };
 }

@@ -1,27 +1,29 @@
-// `npm run bench:checker`: checks every shared Porcupine history on one thread and prints the
-// median check time per file (parsing excluded), the totals, and the ratio to Porcupine's own
-// figures from ../shared/histories/porcupine/README.md. Usage: [--runs N] (default 5).
+// `npm run bench:checker`: checks every Porcupine history in test/fixtures/porcupine on one thread
+// and prints the median check time per file (parsing excluded), the totals, and the ratio to
+// Porcupine's own figures from test/fixtures/porcupine/porcupine-figures.json. Usage: [--runs N] (default 5).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkHistory } from '../../checker/check.js';
 import { readHistoryFile } from '../../checker/format/index.js';
-import { etcdFiles, kvFiles, PORCUPINE_DIR } from '../checker/shared-histories.js';
+import { etcdFiles, kvFiles, PORCUPINE_DIR } from '../checker/porcupine-histories.js';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag === -1 ? 5 : Number(process.argv[runsFlag + 1]);
 
-/** Porcupine's per-file milliseconds, read from the shared README's tables. */
+/** Porcupine's per-file figures (see the fixtures' README.md for how they were measured). */
+interface PorcupineFigures {
+  etcd: Record<string, { ms: number; steps: number; cache: number }>;
+  kv: Record<string, { splitMs: number; wholeMs: number }>;
+}
+
+/** Porcupine's per-file milliseconds (and steps for the etcd logs), keyed by file name. */
 function porcupineFigures(): Map<string, { ms: number; wholeMs?: number; steps?: number }> {
-  const figures = new Map<string, { ms: number; wholeMs?: number; steps?: number }>();
-  const readme = readFileSync(join(PORCUPINE_DIR, 'README.md'), 'utf8');
-  for (const line of readme.split('\n')) {
-    const etcd = /^\| (etcd_\d+\.log) \| \d+ \| \d+ \| [^|]+ \| ([\d.,]+) \| (\d+) \|/.exec(line);
-    if (etcd) figures.set(etcd[1], { ms: Number(etcd[2].replace(/,/g, '')), steps: Number(etcd[3]) });
-    const kv = /^\| (c\d+-\w+) \| \d+ \| [^|]+ \| ([\d.,]+) \| ([\d.,]+) \|/.exec(line);
-    if (kv) figures.set(`${kv[1]}.txt`, { ms: Number(kv[2].replace(/,/g, '')), wholeMs: Number(kv[3].replace(/,/g, '')) });
-  }
-  return figures;
+  const figures: PorcupineFigures = JSON.parse(readFileSync(join(PORCUPINE_DIR, 'porcupine-figures.json'), 'utf8'));
+  const byFile = new Map<string, { ms: number; wholeMs?: number; steps?: number }>();
+  for (const [file, { ms, steps }] of Object.entries(figures.etcd)) byFile.set(file, { ms, steps });
+  for (const [file, { splitMs, wholeMs }] of Object.entries(figures.kv)) byFile.set(file, { ms: splitMs, wholeMs });
+  return byFile;
 }
 
 function median(values: number[]): number {

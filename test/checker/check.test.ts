@@ -7,7 +7,7 @@ import { readHistoryFile } from '../../checker/format/index.js';
 import { searchPart } from '../../checker/search.js';
 import { createModel } from '../../checker/models/index.js';
 import { join } from 'node:path';
-import { etcdFiles, PORCUPINE_DIR } from './shared-histories.js';
+import { etcdFiles, PORCUPINE_DIR } from './porcupine-histories.js';
 import { ops } from './ops.js';
 
 describe('checkHistory', () => {

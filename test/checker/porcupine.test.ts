@@ -1,11 +1,11 @@
-// Every verdict Porcupine's test-suite asserts on its shared histories is reproduced.
+// Every verdict Porcupine's test-suite asserts on its histories (test/fixtures/porcupine) is reproduced.
 
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../checker/check.js';
 import { readHistoryFile } from '../../checker/format/index.js';
 import { createModel } from '../../checker/models/index.js';
 import { searchPart } from '../../checker/search.js';
-import { etcdFiles, kvFiles } from './shared-histories.js';
+import { etcdFiles, kvFiles } from './porcupine-histories.js';
 
 describe('Porcupine etcd logs (cas-register)', () => {
   const files = etcdFiles();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PORCUPINE_DIR } from '../checker/shared-histories.js';
+import { PORCUPINE_DIR } from '../checker/porcupine-histories.js';
 
 const BIN = fileURLToPath(new URL('../../bin/skepsis.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../checker/examples/stale-read.jsonl', import.meta.url));
@@ -48,6 +48,23 @@ describe('skepsis check', () => {
     const result = await skepsis('check', join(PORCUPINE_DIR, 'jepsen/etcd_080.log'), '--timeout', '0.000001', '--json');
     expect(result.exitCode).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ valid: 'unknown', undecided: ['part 0'], unknownReasons: ['timeout'] });
+  });
+
+  it('answers unknown (exit 2) when a part would pass the memory ceiling, naming the part and the ceiling', async () => {
+    // 1,500 puts one after another on key "big", each a new value: the search's transition table
+    // (states x ops) would grow past 512 KiB; key "small" is decided.
+    const events = ['big', 'small'].flatMap((key) =>
+      Array.from({ length: key === 'big' ? 1500 : 3 }, (_, i) => [
+        { process: key, type: 'invoke', f: 'put', key, value: `v${i}` },
+        { process: key, type: 'ok', f: 'put', key, value: `v${i}` },
+      ]).flat(),
+    );
+    const history = tempFile('puts.jsonl', events.map((event, index) => JSON.stringify({ index, ...event })).join('\n'));
+    const result = await skepsis('check', history, '--model', 'kv-cas', '--memory', '0.5');
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stdout).toMatch(/^unknown \(1503 ops, 2 parts, model kv-cas/);
+    expect(result.stdout).toContain('undecided (memory): "big"');
+    expect(result.stdout).toMatch(/key "big": over the memory ceiling of 512 KiB \(the search would hold [\d.]+ (KiB|MiB)\)/);
   });
 
   it('checks a kv history split by key and writes the HTML view', async () => {

@@ -1,5 +1,5 @@
-// Locates the shared Porcupine histories (../shared beside the checkout) and their known verdicts,
-// as listed in ../shared/histories/porcupine/README.md. Missing data is an error, never a skip.
+// Locates Porcupine's test histories in the repository (test/fixtures/porcupine) and their known
+// verdicts, as listed in that folder's README.md. Missing data is an error, never a skip.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ function projectRoot(): string {
   return dir;
 }
 
-export const PORCUPINE_DIR = join(projectRoot(), '..', 'shared', 'histories', 'porcupine');
+export const PORCUPINE_DIR = join(projectRoot(), 'test', 'fixtures', 'porcupine');
 
 /** The etcd logs Porcupine's test-suite asserts linearizable; every other non-empty one is not. */
 export const ETCD_LINEARIZABLE = new Set(
@@ -25,7 +25,7 @@ export const ETCD_LINEARIZABLE = new Set(
 
 export function etcdFiles(): { file: string; path: string; expected: boolean }[] {
   const dir = join(PORCUPINE_DIR, 'jepsen');
-  if (!existsSync(dir)) throw new Error(`shared histories not found at ${dir}: the tests need ../shared beside the checkout`);
+  if (!existsSync(dir)) throw new Error(`Porcupine histories not found at ${dir}: see test/fixtures/porcupine/README.md`);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.log'))
     .sort()
