@@ -20,6 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NetError } from './net.js';
 import { CLIENT, type Link, type Net } from './types.js';
 
@@ -185,31 +186,38 @@ function claimSubnet(runId: string, bridge: string, namespaces: string[]): Hosts
   );
 }
 
+/** How often a reaper looks whether its owner is still alive. */
+const REAP_POLL_MS = 500;
+
+/**
+ * The reaper's loop (hosts-reaper.ts runs it in a detached process): waits until the owner process
+ * is gone, then removes the network its claim names. Returns at once when the claim is no longer this
+ * run's (the owner closed the network itself).
+ */
+export async function reapWhenGone(ownerPid: number, subnet: string, runId: string): Promise<void> {
+  for (;;) {
+    const claim = readClaim(claimPath(subnet));
+    if (claim === undefined || claim.runId !== runId) return;
+    if (!pidAlive(ownerPid)) return removeClaimed(claim);
+    await new Promise((resolve) => setTimeout(resolve, REAP_POLL_MS));
+  }
+}
+
+/** The compiled reaper entry, from this file in nemesis/ (tests run the sources) or in dist/nemesis/. */
+function reaperScript(): string {
+  for (const relative of ['./hosts-reaper.js', '../dist/nemesis/hosts-reaper.js']) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error('cannot find the compiled hosts-reaper.js (run npm run build)');
+}
+
 /** Starts a detached process that removes this run's network if this process dies without doing so. */
 function startReaper(claim: HostsClaim): void {
-  const script = `
-    const { spawnSync } = require('node:child_process');
-    const fs = require('node:fs');
-    const claim = ${JSON.stringify(claim)};
-    const path = ${JSON.stringify(claimPath(claim.subnet))};
-    const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
-    const mine = () => { try { return JSON.parse(fs.readFileSync(path, 'utf8')).runId === claim.runId; } catch { return false; } };
-    const ip = (args) => spawnSync('ip', args, { timeout: 10000 });
-    const timer = setInterval(() => {
-      if (!mine()) { clearInterval(timer); return; }
-      if (alive(claim.pid)) return;
-      clearInterval(timer);
-      for (const ns of claim.namespaces) {
-        const pids = String(spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', timeout: 10000 }).stdout || '');
-        for (const pid of pids.split(/\\s+/).filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch {} }
-      }
-      for (const ns of claim.namespaces) ip(['netns', 'del', ns]);
-      claim.namespaces.forEach((_, i) => ip(['link', 'del', claim.bridge + '-' + (i + 1)]));
-      ip(['link', 'del', claim.bridge]);
-      fs.rmSync(path, { force: true });
-    }, 500);
-  `;
-  const child = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [reaperScript(), String(claim.pid), claim.subnet, claim.runId], {
+    detached: true,
+    stdio: 'ignore',
+  });
   child.unref();
 }
 

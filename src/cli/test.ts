@@ -5,7 +5,8 @@
 import { randomInt } from 'node:crypto';
 import type { Argv } from 'yargs';
 import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupportedNemeses } from '../../nemesis/nemesis.js';
-import { FLAKY_UNDER_HOSTS, HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
+import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
+import { missingNetReason, netCapabilities } from '../harness/network.js';
 import { parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
 import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
 import { NET_NAMES, type NetName, parseTargetOptions, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
@@ -92,15 +93,10 @@ export function buildTestConfig(args: TestArgs) {
     const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
     const refused = unsupportedNemeses(specs, {
       db: target.capabilities,
-      net: target.netCapabilities(net),
+      net: netCapabilities(net, target.peerLinks.proxyable),
       target: target.name,
       netName: net,
-      netNote: (missing) =>
-        net === 'hosts' && missing.startsWith('flaky')
-          ? FLAKY_UNDER_HOSTS
-          : net === 'direct'
-            ? 'direct links cannot be cut or slowed; drop --no-proxy / --net direct'
-            : target.netNote?.(net, missing),
+      netNote: (missing) => missingNetReason(net, missing, target),
     });
     if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   } catch (error) {

@@ -3,17 +3,32 @@
 // nemesis/hosts.ts), or direct loopback links (no network faults). Each gives the target its
 // addressing and the nemeses their Net, and is closed on every exit path.
 
-import { createHostsNetwork } from '../../nemesis/hosts.js';
+import { createHostsNetwork, FLAKY_UNDER_HOSTS } from '../../nemesis/hosts.js';
 import { createNet } from '../../nemesis/net.js';
 import type { StartProxyHost } from '../../nemesis/proxy-host.js';
-import type { Net } from '../../nemesis/types.js';
+import type { Net, NetCapability } from '../../nemesis/types.js';
 import type { Random } from '../raft/random.js';
-import type { NetName, NodeAddressing } from '../targets/types.js';
+import type { NetName, NodeAddressing, Target } from '../targets/types.js';
 import { freePorts } from './launcher.js';
 import { startLinkProxies } from './proxies.js';
 import type { LinkTraffic } from './results.js';
 
 const LOOPBACK = '127.0.0.1';
+
+/** What a network can do for a target, known before anything starts (the Net it makes reports the same). */
+export function netCapabilities(net: NetName, peerLinksProxied: boolean): NetCapability[] {
+  if (net === 'hosts') return ['cut', 'cut-clients'];
+  if (net === 'direct') return [];
+  return [...(peerLinksProxied ? (['cut', 'flaky'] as const) : []), 'cut-clients', 'flaky-clients'];
+}
+
+/** Why `net` lacks `missing` for a target, for the refusal message. */
+export function missingNetReason(net: NetName, missing: NetCapability, target: Target): string | undefined {
+  if (net === 'hosts' && missing.startsWith('flaky')) return FLAKY_UNDER_HOSTS;
+  if (net === 'direct') return 'direct links cannot be cut or slowed; drop --no-proxy / --net direct';
+  if (net === 'proxy' && !target.peerLinks.proxyable) return target.peerLinks.reason;
+  return undefined;
+}
 
 export interface RunNetwork {
   addressing: NodeAddressing;

@@ -100,7 +100,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const network = await createRunNetwork({
     net: config.net,
     ids,
-    proxyPeers: target.netCapabilities('proxy').includes('cut'),
+    proxyPeers: target.peerLinks.proxyable,
     random: random.fork(),
     onProxyFailure,
     proxyHost: options.proxyHost,

@@ -31,6 +31,19 @@ export function processDb(ids: readonly string[], nodes: ReadonlyMap<string, Nod
   };
 }
 
+/** Control calls (who leads, transfer, readiness) give up after this long. */
+const CONTROL_TIMEOUT_MS = 1000;
+
+/** One control call to a node: its status and JSON body, or undefined when it did not answer in time. */
+export async function controlJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
 /** How each node's incarnations ended, newest last. */
 export function processExits(ids: readonly string[], nodes: ReadonlyMap<string, NodeProcess>): Record<string, string[]> {
   return Object.fromEntries(ids.map((id) => [id, [...(nodes.get(id)?.exits ?? [])]]));

@@ -3,7 +3,7 @@
 // harness, nemeses and workloads know only these interfaces; each target lives in a folder of its
 // own (src/targets/skepsis, src/targets/etcd). Types only.
 
-import type { Db, DbCapability, NetCapability } from '../../nemesis/types.js';
+import type { Db, DbCapability } from '../../nemesis/types.js';
 import type { KvStore } from '../../workloads/kv-command.js';
 
 /** How links are made: through the harness's proxies, on network hosts, or direct (no faults). */
@@ -103,11 +103,9 @@ export interface Target {
   options: readonly TargetOptionSpec[];
   /** The optional Db capabilities its clusters offer. */
   capabilities: readonly DbCapability[];
-  /** Net capabilities this target can use on each network (e.g. etcd on proxies: no peer cuts,
-   * since its members' connections cannot be proxied per link). */
-  netCapabilities(net: NetName): readonly NetCapability[];
-  /** Why a net capability is missing on this target, for the refusal message. */
-  netNote?(net: NetName, missing: NetCapability): string | undefined;
+  /** Whether its peer links can each go through a proxy of their own under --net proxy (ours can;
+   * etcd's cannot); when not, only the client links are proxied and the reason says why. */
+  peerLinks: { proxyable: true } | { proxyable: false; reason: string };
   /** The network used when --net is not given. */
   defaultNet: NetName;
   /** Whether nodes log `SAFETY VIOLATION` lines the harness should scan for (our node only). */

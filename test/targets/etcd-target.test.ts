@@ -128,6 +128,7 @@ describe('etcd on network hosts', () => {
   }, 120_000);
 
   it('skepsis test --db etcd under partitions, kills and pauses: valid, with the target named', async () => {
+    const { version } = etcdTarget.validate(parseTargetOptions(etcdTarget, []), { unsafeBugs: [], nodeArgs: [] });
     const store = join(root, 'store');
     const outcome = await runTest({
       store,
@@ -145,7 +146,7 @@ describe('etcd on network hosts', () => {
         nodeArgs: [],
         db: 'etcd',
         dbOptions: parseTargetOptions(etcdTarget, []),
-        dbVersion: '3.4',
+        dbVersion: version,
         net: 'hosts',
         opTimeoutMs: 3000,
         checkTimeoutMs: 60_000,
@@ -159,6 +160,7 @@ describe('etcd on network hosts', () => {
     expect(results.faults.length).toBeGreaterThan(0);
     expect(results.test.db).toBe('etcd');
     expect(results.nodeLogs.skipped).toMatch(/etcd writes no SAFETY VIOLATION/);
-    expect(readFileSync(join(outcome.dir, 'report.html'), 'utf8')).toContain('etcd 3.4');
+    expect(readFileSync(join(outcome.dir, 'report.html'), 'utf8')).toContain(`etcd ${version}`);
+    expect(results.test.dbVersion).toMatch(/^3\.\d+\.\d+$/);
   }, 180_000);
 });

@@ -14,11 +14,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../../nemesis/types.js';
 import { NodeProcess } from '../../harness/launcher.js';
-import { processDb, processExits } from '../process-db.js';
+import { controlJson, processDb, processExits } from '../process-db.js';
 import { booleanOption, type Target, TargetOptionError, TargetUnavailableError } from '../types.js';
 import { EtcdKvStore } from './client.js';
 
-const CONTROL_TIMEOUT_MS = 1000;
 const LEADER_POLL_MS = 100;
 const READY_KEY = Buffer.from('skepsis-ready').toString('base64');
 
@@ -56,19 +55,14 @@ function etcdVersion(bin: string): string {
   return match ? match[1] : result.stdout.split('\n')[0].trim();
 }
 
+/** A POST to a member's gateway; the body of a 200 answer, else undefined. */
 async function postJson(address: string, path: string, body: unknown): Promise<Record<string, unknown> | undefined> {
-  try {
-    const response = await fetch(`http://${address}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
-    });
-    if (response.status !== 200) return undefined;
-    return (await response.json()) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  const reply = await controlJson(`http://${address}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return reply?.status === 200 ? reply.body : undefined;
 }
 
 export const etcdTarget: Target = {
@@ -86,11 +80,11 @@ export const etcdTarget: Target = {
     { name: 'snapshot-count', describe: "etcd's --snapshot-count (entries between snapshots)", default: OPTION_DEFAULTS['snapshot-count'] },
   ],
   capabilities: ['leader', 'transfer'],
-  netCapabilities: (net) => (net === 'hosts' ? ['cut', 'cut-clients'] : net === 'proxy' ? ['cut-clients', 'flaky-clients'] : []),
-  netNote: (net, missing) =>
-    net === 'proxy' && (missing === 'cut' || missing === 'flaky')
-      ? "etcd members reuse connections either side opened and must agree on each other's peer URLs, so per-link proxies cannot cut them; use --net hosts (cuts at the IP level, needs root)"
-      : undefined,
+  peerLinks: {
+    proxyable: false,
+    reason:
+      "etcd members reuse connections either side opened and must agree on each other's peer URLs, so per-link proxies cannot cut them; use --net hosts (cuts at the IP level, needs root)",
+  },
   defaultNet: 'hosts',
   nodeLogCheck: false,
   validate(options, extra) {

@@ -7,18 +7,7 @@ import { join } from 'node:path';
 import type { Db } from '../../../nemesis/types.js';
 import type { Random } from '../../raft/random.js';
 import type { LocalCluster } from './local-cluster.js';
-import { processDb } from '../process-db.js';
-
-const CONTROL_TIMEOUT_MS = 1000;
-
-async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
-  try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  } catch {
-    return undefined;
-  }
-}
+import { controlJson, processDb } from '../process-db.js';
 
 /** The newest WAL segment of a node's data directory (see src/node/storage/disk-storage.ts). */
 export async function newestWalSegment(dataDir: string): Promise<string | undefined> {
@@ -35,7 +24,7 @@ export async function leaderAmong(cluster: LocalCluster, ids: readonly string[])
   const answers = await Promise.all(
     ids
       .filter((id) => cluster.nodes.get(id)?.running && !cluster.nodes.get(id)?.isPaused)
-      .map(async (id) => (await getJson(`${cluster.clientUrls.get(id)}/status`))?.body),
+      .map(async (id) => (await controlJson(`${cluster.clientUrls.get(id)}/status`))?.body),
   );
   let best: { id: string; term: number } | undefined;
   for (const status of answers) {
@@ -72,7 +61,7 @@ export function createClusterDb(cluster: LocalCluster, log: (line: string) => vo
     async transferLeader(to) {
       const leader = await leaderAmong(cluster, cluster.ids);
       if (leader === undefined || leader === to) return false;
-      const reply = await getJson(`${cluster.clientUrls.get(leader)}/admin/transfer-leader`, {
+      const reply = await controlJson(`${cluster.clientUrls.get(leader)}/admin/transfer-leader`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ to }),

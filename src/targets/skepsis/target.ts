@@ -17,8 +17,7 @@ export const skepsisTarget: Target = {
   summary: 'our own Raft KV node (skepsis node)',
   options: [],
   capabilities: ['leader', 'transfer', 'damage-log'],
-  netCapabilities: (net) =>
-    net === 'proxy' ? ['cut', 'cut-clients', 'flaky', 'flaky-clients'] : net === 'hosts' ? ['cut', 'cut-clients'] : [],
+  peerLinks: { proxyable: true },
   defaultNet: 'proxy',
   nodeLogCheck: true,
   validate() {
