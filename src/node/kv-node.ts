@@ -1,19 +1,22 @@
-// The node loop: drives the pure Raft core with a ticker, durable storage and a peer transport, and
-// serves key-value requests on top of it. It follows the course notes' rules for services on Raft:
-// a request is proposed with propose(), answered only once its entry comes back applied (reads go
-// through ReadIndex), an index applied with another entry than the one proposed fails the request,
-// retries are de-duplicated inside the state machine, and one loop is the only code that applies.
+// The node loop: the real-time driver of the KV service (kv-service.ts). It ticks the Raft core on a
+// timer, writes each Ready to durable storage (fsync before anything that depends on it), sends
+// messages through the peer transport, and batches requests that arrive in one turn of the event
+// loop. What the node answers and when (after apply, reads through ReadIndex, a pending write
+// matched to the entry applied at its index, de-duplication by client session) is the service's.
 // It does no socket or file I/O of its own: the storage, transport and HTTP API are passed in.
 
-import { encodeCommand, decodeCommand, KvStateMachine, type KvCommand, type KvResult } from '../kv/index.js';
+import type { KvCommand } from '../kv/index.js';
 import type { Message } from '../raft/message.js';
-import { Raft, type ProposeResult, type RaftStatus } from '../raft/raft.js';
-import { UNSAFE_BUGS as CORE_BUGS, type RaftOptions, type UnsafeBug as CoreBug } from '../raft/options.js';
+import type { RaftOptions } from '../raft/options.js';
+import { Raft } from '../raft/raft.js';
 import { Random } from '../raft/random.js';
 import type { Ready } from '../raft/ready.js';
 import type { Storage } from '../raft/storage.js';
 import type { Entry, HardState, NodeId, Snapshot } from '../raft/types.js';
-import { nodeError, SAFETY_VIOLATION_MARKER, type NodeAnswer, type NodeError } from './errors.js';
+import { nodeError, type NodeAnswer } from './errors.js';
+import { coreBugs, KvService, type KvServiceStatus, type UnsafeBug } from './kv-service.js';
+
+export { KvNodeFatalError, UNSAFE_BUGS, type UnsafeBug } from './kv-service.js';
 
 /** What the loop needs from durable storage (DiskStorage, or MemoryStorage-like in tests). */
 export interface NodeStorage extends Storage {
@@ -32,10 +35,6 @@ export interface NodeStorage extends Storage {
 export interface NodeTransport {
   send(message: Message): void;
 }
-
-/** Known classes of bugs, for proving that the harness finds them. Never on by default. */
-export const UNSAFE_BUGS = ['stale-read', 'no-dedup', 'lying-fsync', 'commit-prior-term', 'vote-twice'] as const;
-export type UnsafeBug = (typeof UNSAFE_BUGS)[number];
 
 export interface KvNodeOptions {
   id: NodeId;
@@ -61,67 +60,27 @@ export interface KvNodeOptions {
   log?: (line: string) => void;
 }
 
-interface PendingWrite {
-  term: number;
-  resolve: (answer: NodeAnswer) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface PendingRead {
-  key: string;
-  resolve: (answer: NodeAnswer) => void;
-  timer: NodeJS.Timeout;
-  done: boolean;
-}
-
-export interface KvNodeStatus extends RaftStatus {
-  snapshotIndex: number;
+export interface KvNodeStatus extends KvServiceStatus {
   logBytes: number;
   snapshotBytes: number;
-  keys: number;
-  sessions: number;
-  pendingWrites: number;
-  pendingReads: number;
-  unsafeBugs: readonly UnsafeBug[];
-}
-
-/** A fatal error in the loop (storage failure, broken invariant): the node must stop. */
-export class KvNodeFatalError extends Error {
-  override readonly name = 'KvNodeFatalError';
 }
 
 export class KvNode {
   readonly id: NodeId;
   readonly raft: Raft;
-  private stateMachine: KvStateMachine;
+  /** The KV service this loop drives: everything but the timers, the disk and the sockets. */
+  readonly service: KvService;
   private readonly storage: NodeStorage;
   private readonly transport: NodeTransport;
-  private readonly options: Required<Omit<KvNodeOptions, 'raft' | 'log' | 'unsafeBugs' | 'storage' | 'transport' | 'id' | 'seed'>>;
-  private readonly bugs: ReadonlySet<UnsafeBug>;
-  private readonly log: (line: string) => void;
-  private readonly pendingWrites = new Map<number, PendingWrite>();
-  /** Writes waiting for the next proposeBatch (flushed on setImmediate). */
-  private proposalBatch: { data: Uint8Array; resolve: (answer: NodeAnswer) => void }[] = [];
-  /** Reads not yet part of a ReadIndex round. */
-  private queuedReads: PendingRead[] = [];
-  /** The ReadIndex round in flight: its context and reads. One at a time; later reads batch up. */
-  private readRound: { context: string; reads: PendingRead[] } | undefined;
-  /** Confirmed rounds waiting for applied >= index. */
-  private confirmedReads: { index: number; reads: PendingRead[] }[] = [];
-  private readRoundCount = 0;
+  private readonly tickMs: number;
   private ticker: NodeJS.Timeout | undefined;
   private driving = false;
   private driveAgain = false;
-  /** A flush of the proposal batch and the read queue is due on setImmediate (scheduleFlush). */
+  /** A flush of the service's batched requests is due on setImmediate (scheduleFlush). */
   private flushScheduled = false;
   private stopped = false;
   private fatal: Error | undefined;
-  private snapshotIndex: number;
-  /** Index of the last entry applied (no-ops included). */
-  private applied: number;
   private compacting = false;
-  /** Peers and terms already reported as safety violations (one line each, bounded). */
-  private readonly safetyReported = new Set<string>();
   private readonly onFatal: (error: Error) => void;
 
   constructor(options: KvNodeOptions, onFatal: (error: Error) => void) {
@@ -129,33 +88,34 @@ export class KvNode {
     this.storage = options.storage;
     this.transport = options.transport;
     this.onFatal = onFatal;
-    this.log = options.log ?? (() => {});
-    this.bugs = new Set(options.unsafeBugs ?? []);
-    this.options = {
-      tickMs: options.tickMs ?? 10,
-      electionTimeoutMs: options.electionTimeoutMs ?? 200,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 40,
-      snapshotEntries: options.snapshotEntries ?? 10_000,
-      requestTimeoutMs: options.requestTimeoutMs ?? 3000,
-      pendingRequestsMax: options.pendingRequestsMax ?? 10_000,
-    };
-    const { tickMs, electionTimeoutMs, heartbeatIntervalMs } = this.options;
+    const bugs = new Set(options.unsafeBugs ?? []);
+    this.tickMs = options.tickMs ?? 10;
+    const electionTimeoutMs = options.electionTimeoutMs ?? 200;
+    const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 40;
     const snapshot = this.storage.snapshot();
-    this.snapshotIndex = snapshot.metadata.index;
-    this.applied = snapshot.metadata.index;
-    this.stateMachine = snapshot.metadata.index > 0 ? KvStateMachine.restore(snapshot.data) : new KvStateMachine();
-    const coreBugs = [...this.bugs].filter((bug): bug is CoreBug => (CORE_BUGS as readonly string[]).includes(bug));
     this.raft = new Raft({
       ...options.raft,
       // The stale-read bug class is a leader that goes on believing it leads: no CheckQuorum step-down.
-      ...(this.bugs.has('stale-read') ? { checkQuorum: false } : {}),
+      ...(bugs.has('stale-read') ? { checkQuorum: false } : {}),
       id: options.id,
       storage: this.storage,
       random: new Random(options.seed),
-      electionTimeoutTicks: Math.max(2, Math.round(electionTimeoutMs / tickMs)),
-      heartbeatIntervalTicks: Math.max(1, Math.round(heartbeatIntervalMs / tickMs)),
+      electionTimeoutTicks: Math.max(2, Math.round(electionTimeoutMs / this.tickMs)),
+      heartbeatIntervalTicks: Math.max(1, Math.round(heartbeatIntervalMs / this.tickMs)),
       appliedIndex: snapshot.metadata.index,
-      unsafeBugs: coreBugs,
+      unsafeBugs: coreBugs(bugs),
+    });
+    this.service = new KvService({
+      id: options.id,
+      raft: this.raft,
+      storage: this.storage,
+      timers: REAL_TIMERS,
+      requestFlush: () => this.scheduleFlush(),
+      requestTimeoutMs: options.requestTimeoutMs ?? 3000,
+      pendingRequestsMax: options.pendingRequestsMax ?? 10_000,
+      snapshotEntries: options.snapshotEntries ?? 10_000,
+      unsafeBugs: [...bugs],
+      log: options.log,
     });
   }
 
@@ -164,7 +124,7 @@ export class KvNode {
       if (this.stopped) return;
       this.raft.tick();
       this.drive();
-    }, this.options.tickMs);
+    }, this.tickMs);
     this.drive();
   }
 
@@ -172,44 +132,27 @@ export class KvNode {
   stop(): void {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    this.failAll(nodeError('stopping', true));
+    this.service.stop(nodeError('stopping', true));
   }
 
   // ---- inputs --------------------------------------------------------------------------------
 
   receive(message: Message): void {
     if (this.stopped) return;
-    const rejected = this.raft.step(message);
-    if (rejected !== undefined) {
-      const from = String((message as { from?: unknown }).from);
-      this.log(`rejected message from ${from}: ${rejected}`);
-      // Two different entries committed at one index: Raft's safety is broken somewhere in the
-      // cluster (a buggy peer, or a disk that lost acknowledged records). Said loudly, in the words
-      // the harness looks for in node logs (SAFETY_VIOLATION_MARKER).
-      const key = `${from}/${message.term}`;
-      if (rejected === 'overwrites-committed' && !this.safetyReported.has(key) && this.safetyReported.size < 1000) {
-        this.safetyReported.add(key);
-        this.log(
-          `${SAFETY_VIOLATION_MARKER}: ${from} (term ${message.term}) sent entries that conflict with entries this node holds as committed (commit ${this.raft.status().commit})`,
-        );
-      }
-    }
+    this.service.receive(message);
     this.drive();
   }
 
-  /** A write (put, append, cas, delete) or, with `viaLog`, a read through the log. */
+  /** A write (put, append, cas, delete), answered once applied. */
   propose(command: KvCommand): Promise<NodeAnswer> {
     if (this.stopped) return Promise.resolve(nodeError('stopping', false));
-    if (this.raft.role !== 'leader') return Promise.resolve(this.notLeader());
-    if (this.pendingWrites.size + this.proposalBatch.length >= this.options.pendingRequestsMax)
-      return Promise.resolve(nodeError('busy', false));
-    const proposed = this.bugs.has('no-dedup') ? stripSession(command) : command;
-    return new Promise((resolve) => {
-      // Requests that arrive together are proposed together: one AppendEntries per follower and one
-      // fsync carry the whole batch.
-      this.proposalBatch.push({ data: encodeCommand(proposed), resolve });
-      this.scheduleFlush();
-    });
+    return new Promise((resolve) => this.service.propose(command, resolve));
+  }
+
+  /** A linearizable read: confirmed by a ReadIndex round, served once applied reaches its index. */
+  read(key: string): Promise<NodeAnswer> {
+    if (this.stopped) return Promise.resolve(nodeError('stopping', false));
+    return new Promise((resolve) => this.service.read(key, resolve));
   }
 
   /**
@@ -222,91 +165,25 @@ export class KvNode {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      this.flushProposals();
-      this.startReadRound();
+      this.service.flush();
       this.drive();
-    });
-  }
-
-  private flushProposals(): void {
-    const batch = this.proposalBatch;
-    this.proposalBatch = [];
-    if (batch.length === 0) return;
-    if (this.stopped) {
-      for (const proposal of batch) proposal.resolve(nodeError('stopping', false));
-      return;
-    }
-    const results: ProposeResult[] = this.raft.proposeBatch(batch.map((proposal) => proposal.data));
-    results.forEach((result, i) => {
-      const { resolve } = batch[i];
-      if (!result.ok) {
-        if (result.reason === 'too-large') resolve(nodeError('too_large', false));
-        else if (result.reason === 'too-many-uncommitted') resolve(nodeError('busy', false));
-        else resolve(this.notLeader());
-        return;
-      }
-      const previous = this.pendingWrites.get(result.index);
-      if (previous) this.settleWrite(result.index, previous, nodeError('leadership_lost', true, this.leaderHint()));
-      const timer = setTimeout(() => {
-        if (this.pendingWrites.get(result.index)?.timer === timer) this.pendingWrites.delete(result.index);
-        resolve(nodeError('timeout', true));
-      }, this.options.requestTimeoutMs);
-      this.pendingWrites.set(result.index, { term: result.term, resolve, timer });
-    });
-  }
-
-  /** A linearizable read: confirmed by a ReadIndex round, served once applied reaches its index. */
-  read(key: string): Promise<NodeAnswer> {
-    if (this.stopped) return Promise.resolve(nodeError('stopping', false));
-    if (this.raft.role !== 'leader') return Promise.resolve(this.notLeader());
-    if (this.bugs.has('stale-read')) {
-      // UNSAFE: answers from local state without confirming leadership.
-      return Promise.resolve({ ok: true, value: this.stateMachine.get(key) });
-    }
-    if (this.queuedReads.length >= this.options.pendingRequestsMax) return Promise.resolve(nodeError('busy', false));
-    return new Promise((resolve) => {
-      const read: PendingRead = {
-        key,
-        done: false,
-        resolve: (answer) => {
-          if (read.done) return;
-          read.done = true;
-          clearTimeout(read.timer);
-          resolve(answer);
-        },
-        timer: setTimeout(() => read.resolve(nodeError('timeout', false)), this.options.requestTimeoutMs),
-      };
-      this.queuedReads.push(read);
-      this.scheduleFlush();
     });
   }
 
   /** Asks the leader to hand leadership to `to` (for operators and the harness). */
   transferLeader(to: NodeId): string {
-    const result = this.raft.transferLeader(to);
+    const result = this.service.transferLeader(to);
     this.drive();
     return result;
   }
 
   status(): KvNodeStatus {
     const sizes = this.storage.sizeBytes();
-    const machine = this.stateMachine.size();
-    return {
-      ...this.raft.status(),
-      snapshotIndex: this.snapshotIndex,
-      logBytes: sizes.logBytes,
-      snapshotBytes: sizes.snapshotBytes,
-      keys: machine.keys,
-      sessions: machine.sessions,
-      pendingWrites: this.pendingWrites.size,
-      pendingReads: this.queuedReads.length + (this.readRound?.reads.length ?? 0),
-      unsafeBugs: [...this.bugs],
-    };
+    return { ...this.service.status(), logBytes: sizes.logBytes, snapshotBytes: sizes.snapshotBytes };
   }
 
   leaderHint(): string | undefined {
-    const leader = this.raft.leader;
-    return leader === '' ? undefined : leader;
+    return this.service.leaderHint();
   }
 
   // ---- the loop ------------------------------------------------------------------------------
@@ -340,176 +217,46 @@ export class KvNode {
     } while (this.driveAgain && !this.stopped);
   }
 
-  /** The order matters: persist, send, apply, serve reads, advance. */
+  /** The order matters: persist, send, apply, serve reads, advance (the service does the last three). */
   private async handleReady(ready: Ready): Promise<void> {
-    if (ready.softState) {
-      this.log(`role=${ready.softState.role} leader=${ready.softState.leader || '-'} term=${this.raft.term}`);
-      if (ready.softState.role !== 'leader') this.onLostLeadership();
-    }
+    const plan = this.service.planReady(ready, this.storage);
     // 1. Make the snapshot, entries, term and vote durable (one fsync shared by everything in this
-    // batch). A change of the commit index alone is written but not waited for, as in etcd: a
-    // restarted node learns the commit index again from the leader.
+    // batch); a leader's appends go out meanwhile.
     if (ready.snapshot) await this.storage.applySnapshot(ready.snapshot);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
-    let termOrVoteChanged = false;
-    if (ready.hardState) {
-      const previous = this.storage.initialState().hardState;
-      termOrVoteChanged = ready.hardState.term !== previous.term || ready.hardState.vote !== previous.vote;
-      this.storage.setHardState(ready.hardState);
-    }
-    const mustSync = ready.snapshot !== undefined || ready.entries.length > 0 || termOrVoteChanged;
-    // A leader's AppendEntries and heartbeats need not wait for its own write (Raft thesis
-    // §10.2.1): its copy only counts towards commit after advance(), and its term and vote were
-    // durable before it could lead. Everything else (votes, responses) waits for the fsync.
-    let later = ready.messages;
-    if (mustSync && !termOrVoteChanged && ready.snapshot === undefined && this.raft.role === 'leader') {
-      later = [];
-      for (const message of ready.messages) {
-        if (message.type === 'AppendEntries' || message.type === 'Heartbeat') this.transport.send(message);
-        else later.push(message);
-      }
-    }
-    if (mustSync) {
+    if (ready.hardState) this.storage.setHardState(ready.hardState);
+    for (const message of plan.early) this.transport.send(message);
+    if (plan.mustSync) {
       // A follower can do nothing useful before its write is durable, so it writes on this thread
       // when it can (no thread-pool round trip on the commit path); a leader keeps serving meanwhile.
       const blocked = this.raft.role !== 'leader' && this.storage.syncNow?.() === true;
       if (!blocked) await this.storage.sync();
     }
     // 2. Send what depended on it.
-    for (const message of later) this.transport.send(message);
-    // 3. Install and apply.
-    if (ready.snapshot) this.installSnapshot(ready.snapshot);
-    for (const entry of ready.committedEntries) this.applyEntry(entry);
-    // 4. Reads confirmed by a quorum wait for applied >= their index.
-    for (const state of ready.readStates) this.onReadConfirmed(state.index, state.context);
-    for (const context of ready.droppedReads) this.onReadDropped(context);
-    this.serveConfirmedReads();
-    this.raft.advance(ready);
-    this.startReadRound();
+    for (const message of plan.later) this.transport.send(message);
+    // 3. and 4. Install and apply, answer writes and confirmed reads, advance.
+    this.service.finishReady(ready);
     await this.maybeCompact();
   }
 
-  private applyEntry(entry: Entry): void {
-    if (entry.index <= this.applied) return;
-    this.applied = entry.index;
-    // The leader's no-op (empty data) applies nothing but still moves the applied index.
-    if (entry.data.length === 0) return this.answerWrite(entry, undefined);
-    const command = decodeCommand(entry.data);
-    if ('error' in command) throw new KvNodeFatalError(`entry ${entry.term}/${entry.index} does not decode: ${command.error}`);
-    this.answerWrite(entry, this.stateMachine.apply(entry.index, command));
-  }
-
-  private answerWrite(entry: Entry, result: KvResult | undefined): void {
-    const pending = this.pendingWrites.get(entry.index);
-    if (!pending) return;
-    // Indices re-appear after leader changes: only the entry this leader proposed (same term) is ours.
-    if (pending.term === entry.term && result !== undefined) this.settleWrite(entry.index, pending, result);
-    else this.settleWrite(entry.index, pending, nodeError('overwritten', false, this.leaderHint()));
-  }
-
-  private settleWrite(index: number, pending: PendingWrite, answer: NodeAnswer): void {
-    clearTimeout(pending.timer);
-    this.pendingWrites.delete(index);
-    pending.resolve(answer);
-  }
-
-  private installSnapshot(snapshot: Snapshot): void {
-    this.stateMachine = KvStateMachine.restore(snapshot.data);
-    this.snapshotIndex = snapshot.metadata.index;
-    this.applied = snapshot.metadata.index;
-    this.log(`installed snapshot at ${snapshot.metadata.term}/${snapshot.metadata.index} (${snapshot.data.length} bytes)`);
-    // Our proposals at or below it were decided elsewhere; we cannot tell how.
-    for (const [index, pending] of this.pendingWrites) {
-      if (index <= snapshot.metadata.index) this.settleWrite(index, pending, nodeError('leadership_lost', true, this.leaderHint()));
-    }
-  }
-
   private async maybeCompact(): Promise<void> {
-    const applied = this.applied;
-    if (this.compacting || applied - this.snapshotIndex < this.options.snapshotEntries) return;
+    if (this.compacting) return;
+    const due = this.service.compactionDue();
+    if (due === undefined) return;
     this.compacting = true;
     try {
-      await this.storage.compact(applied, this.stateMachine.snapshot());
-      this.snapshotIndex = applied;
+      await this.storage.compact(due.index, due.data);
+      this.service.compacted(due.index);
     } finally {
       this.compacting = false;
     }
   }
-
-  // ---- reads ---------------------------------------------------------------------------------
-
-  private startReadRound(): void {
-    if (this.readRound !== undefined || this.stopped) return;
-    this.queuedReads = this.queuedReads.filter((read) => !read.done);
-    if (this.queuedReads.length === 0) return;
-    if (this.raft.role !== 'leader') {
-      this.failReads(this.queuedReads, this.notLeader());
-      this.queuedReads = [];
-      return;
-    }
-    const context = `${this.id}:${++this.readRoundCount}`;
-    const result = this.raft.readIndex(context);
-    if (result !== 'accepted') {
-      this.failReads(this.queuedReads, result === 'not-leader' ? this.notLeader() : nodeError('busy', false));
-      this.queuedReads = [];
-      return;
-    }
-    this.readRound = { context, reads: this.queuedReads };
-    this.queuedReads = [];
-  }
-
-  private onReadConfirmed(index: number, context: string): void {
-    if (this.readRound?.context !== context) return;
-    this.confirmedReads.push({ index, reads: this.readRound.reads });
-    this.readRound = undefined;
-  }
-
-  private onReadDropped(context: string): void {
-    if (this.readRound?.context !== context) return;
-    this.failReads(this.readRound.reads, this.notLeader());
-    this.readRound = undefined;
-  }
-
-  private serveConfirmedReads(): void {
-    const applied = this.applied;
-    while (this.confirmedReads.length > 0 && this.confirmedReads[0].index <= applied) {
-      const batch = this.confirmedReads.shift()!;
-      for (const read of batch.reads) read.resolve({ ok: true, value: this.stateMachine.get(read.key) });
-    }
-  }
-
-  private failReads(reads: PendingRead[], answer: NodeError): void {
-    for (const read of reads) read.resolve(answer);
-  }
-
-  private onLostLeadership(): void {
-    this.failAllReads(this.notLeader());
-    // A proposed write may still commit under the next leader: indefinite, the client retries
-    // with the same session so the state machine's de-duplication decides.
-    for (const [index, pending] of this.pendingWrites)
-      this.settleWrite(index, pending, nodeError('leadership_lost', true, this.leaderHint()));
-  }
-
-  private failAll(answer: NodeError): void {
-    for (const [index, pending] of this.pendingWrites) this.settleWrite(index, pending, answer);
-    this.failAllReads(answer);
-  }
-
-  /** Reads change nothing, so failing them is always definite. */
-  private failAllReads(answer: NodeError): void {
-    const reads = [...(this.readRound?.reads ?? []), ...this.confirmedReads.flatMap((batch) => batch.reads), ...this.queuedReads];
-    this.readRound = undefined;
-    this.confirmedReads = [];
-    this.queuedReads = [];
-    this.failReads(reads, { ...answer, indefinite: false });
-  }
-
-  private notLeader(): NodeError {
-    return nodeError('not_leader', false, this.leaderHint());
-  }
 }
 
-function stripSession(command: KvCommand): KvCommand {
-  const { clientId: _clientId, seq: _seq, ...rest } = command;
-  return rest as KvCommand;
-}
+/** The service's timers on the real clock. */
+const REAL_TIMERS = {
+  after(delayMs: number, action: () => void): () => void {
+    const timer = setTimeout(action, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
