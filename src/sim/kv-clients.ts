@@ -1,17 +1,18 @@
-// Simulated Jepsen-style clients: each logical client invokes get/put/cas/delete on a few keys,
-// looks for the leader, waits until its own entry is applied (reads go through the log or ReadIndex)
-// and retries elsewhere with the same client id and sequence number, recording a history in the
-// checker's format. It drives nodes only through the simulator and never changes what cores do.
+// Simulated Jepsen-style clients: each logical client invokes get/put/cas/delete on a few keys and
+// talks to a node's KV service as a real client talks to the node: a request with its client id and
+// sequence number, an answer after apply (reads through ReadIndex, or through the log), not-leader
+// redirects, and retries with the same id and sequence number after an indefinite answer, a
+// timeout or a broken connection. It records a history in the checker's format.
 
 import { checkHistory, validateOperations, type CheckResult } from '../../checker/check.js';
 import { pairHistory, type HistoryEvent } from '../../checker/history.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText } from '../../checker/report.js';
+import type { KvCommand, KvResult } from '../kv/index.js';
+import { isNodeError, type NodeAnswer } from '../node/errors.js';
 import { assert } from '../raft/assert.js';
 import type { Random } from '../raft/random.js';
-import type { Ready } from '../raft/ready.js';
-import { NONE, type NodeId, type ReadState } from '../raft/types.js';
-import type { KvResult } from './kv-state-machine.js';
+import { NONE, type NodeId } from '../raft/types.js';
 import type { Simulator } from './simulator.js';
 
 export interface KvClientsOptions {
@@ -31,13 +32,14 @@ export interface KvClientsOptions {
    */
   retryDelayMs?: number;
   retryDelayMaxMs?: number;
-  /** Share of gets served through ReadIndex; the rest go through the log. Default 0.5. */
+  /** Share of gets served through ReadIndex (the service's read); the rest go through the log. Default 0.5. */
   readIndexProbability?: number;
   /** Operations invoked in one run, all clients together. Default 10 000. */
   operationsMax?: number;
   /**
    * Test-only bug: gets are answered at once from the local state machine of a random node,
    * without the log or ReadIndex, so they can be stale. The checker must catch it. Default false.
+   * (The service's own stale-read bug is SimulatorOptions.unsafeBugs.)
    */
   unsafeStaleReads?: boolean;
 }
@@ -88,33 +90,22 @@ function resolveOptions(options: KvClientsOptions): ResolvedOptions {
 
 type OperationName = 'get' | 'put' | 'cas' | 'delete';
 
-/** What an attempt waits for, on the node it went to (in that node's incarnation). */
-type Wait =
-  /** The proposed entry to be applied at `index` (-1 while propose has not returned yet). */
-  | { kind: 'apply'; node: NodeId; incarnation: number; index: number; term: number; command: string }
-  /** A ReadIndex to be confirmed (or dropped). */
-  | { kind: 'confirm'; node: NodeId; incarnation: number; context: string }
-  /** A confirmed read: the node must apply up to `index` before answering. */
-  | { kind: 'catch-up'; node: NodeId; incarnation: number; index: number };
-
 interface Operation {
   f: OperationName;
   key: string;
   /** The history value of the call: the value written, [from, to] for a cas. */
   input: string | [string, string] | undefined;
-  /** The state machine command without its session prefix. */
-  body: string;
-  sequence: number;
+  /** The command as sent, with the client's session (every attempt sends the same one). */
+  command: KvCommand;
   useReadIndex: boolean;
-  /** Some attempt reached a leader's log, so the operation may take effect even if we give up. */
+  /** Some attempt may have reached a leader's log, so the operation may take effect even if we give up. */
   maybeApplied: boolean;
-  /** Bumped on every attempt; timers of older attempts see the change and do nothing. */
+  /** Bumped on every attempt; timers and answers of older attempts see the change and do nothing. */
   attempt: number;
   /** Failed attempts so far: the retry delay doubles with each. */
   failures: number;
-  wait: Wait | undefined;
-  /** The answer is on its way back to the client. */
-  replying: boolean;
+  /** The node (and its incarnation) holding the current attempt, until it answers. */
+  at: { node: NodeId; incarnation: number } | undefined;
 }
 
 interface Client {
@@ -144,8 +135,6 @@ export interface KvCheck {
   text: string;
 }
 
-const NOBODY: [Client, Operation, Wait][] = [];
-
 export class KvClients {
   private readonly options: ResolvedOptions;
   private readonly clients: Client[] = [];
@@ -165,9 +154,6 @@ export class KvClients {
     for (let i = 0; i < this.options.clientCount; i++) {
       this.clients.push({ id: `c${i + 1}`, process: this.nextProcess++, sequence: 0, operation: undefined, target: random.pick(sim.ids) });
     }
-    sim.applyListeners.push((id, index, term, command, result) => this.onApply(id, index, term, command, result));
-    sim.readListeners.push((id, read) => this.onReadState(id, read));
-    sim.readyListeners.push((id, ready) => this.onReady(id, ready));
     sim.crashListeners.push((id) => this.onCrash(id));
   }
 
@@ -245,30 +231,29 @@ export class KvClients {
     const fresh = `${client.id}.${sequence}`;
     const roll = this.random.nextFloat();
     const known = this.lastValues.get(key);
-    const operation = (f: OperationName, input: Operation['input'], body: string, useReadIndex: boolean): Operation => ({
+    const session = { clientId: client.id, seq: sequence };
+    const operation = (f: OperationName, input: Operation['input'], command: KvCommand, useReadIndex: boolean): Operation => ({
       f,
       key,
       input,
-      body,
-      sequence,
+      command: { ...command, ...session },
       useReadIndex,
       maybeApplied: false,
       attempt: 0,
       failures: 0,
-      wait: undefined,
-      replying: false,
+      at: undefined,
     });
-    if (roll < 0.4) return operation('get', undefined, `get ${key}`, this.random.chance(this.options.readIndexProbability));
-    if (roll < 0.6 && typeof known === 'string') return operation('cas', [known, fresh], `cas ${key} ${known} ${fresh}`, false);
-    if (roll < 0.67) return operation('delete', undefined, `delete ${key}`, false);
-    return operation('put', fresh, `put ${key} ${fresh}`, false);
+    if (roll < 0.4) return operation('get', undefined, { op: 'get', key }, this.random.chance(this.options.readIndexProbability));
+    if (roll < 0.6 && typeof known === 'string') return operation('cas', [known, fresh], { op: 'cas', key, from: known, to: fresh }, false);
+    if (roll < 0.67) return operation('delete', undefined, { op: 'delete', key }, false);
+    return operation('put', fresh, { op: 'put', key, value: fresh }, false);
   }
 
   /** Sends the next attempt to the client's target after `delayMs` plus the request latency. */
   private attempt(client: Client, operation: Operation, delayMs: number): void {
     if (operation.attempt > 0) this.stats.retries++;
     const attempt = ++operation.attempt;
-    operation.wait = undefined;
+    operation.at = undefined;
     const latencyMs = this.random.nextInt(1, this.options.requestDelayMaxMs + 1);
     this.sim.at(delayMs + latencyMs, () => {
       if (client.operation === operation && operation.attempt === attempt) this.send(client, operation);
@@ -292,142 +277,62 @@ export class KvClients {
     this.attempt(client, operation, this.random.nextInt(delayMs, 2 * delayMs + 1));
   }
 
+  /** The request reaches the node: its service takes it, and answers now or once applied. */
   private send(client: Client, operation: Operation): void {
     if (operation.f === 'get' && this.options.unsafeStaleReads) {
       // The deliberate bug: any live node answers from what it has applied, however far behind.
       const live = this.sim.ids.filter((id) => this.sim.isUp(id));
       if (live.length === 0) this.retryLater(client, operation);
-      else this.reply(client, operation, { ok: true, value: this.sim.node(this.random.pick(live)).stateMachine.get(operation.key) });
+      else this.reply(client, operation, { ok: true, value: this.sim.node(this.random.pick(live)).service.localValue(operation.key) });
       return;
     }
-    const target = client.target;
-    const node = this.sim.node(target);
-    const raft = node.raft;
-    if (raft === undefined) {
+    const node = this.sim.node(client.target);
+    if (node.raft === undefined) {
       // Connection refused: nothing reached the node.
       this.retryElsewhere(client, operation, NONE);
       return;
     }
-    const incarnation = node.incarnation;
-    if (operation.f === 'get' && operation.useReadIndex) {
-      const context = `${client.id}:${operation.sequence}:${operation.attempt}`;
-      // Set before the call: a single-node cluster confirms inside it.
-      operation.wait = { kind: 'confirm', node: target, incarnation, context };
-      const result = this.sim.readIndex(target, context);
-      if (client.operation !== operation || operation.wait?.kind !== 'confirm' || operation.wait.context !== context) return;
-      if (result === 'accepted') {
-        if (node.incarnation !== incarnation) this.retryElsewhere(client, operation, NONE);
-      } else if (result === 'not-leader') {
-        this.retryElsewhere(client, operation, node.raft?.leader ?? NONE);
-      } else {
-        this.retryLater(client, operation);
-      }
-      return;
-    }
-    const command = `${client.id}#${operation.sequence} ${operation.body}`;
-    operation.wait = { kind: 'apply', node: target, incarnation, index: -1, term: 0, command };
-    const result = this.sim.propose(target, command);
-    // In a leader's log now, so it may take effect whatever happens next (even a crash inside
-    // propose, after the entry was persisted).
-    if (result.ok && operation.f !== 'get') operation.maybeApplied = true;
-    if (
-      client.operation !== operation ||
-      operation.wait?.kind !== 'apply' ||
-      operation.wait.command !== command ||
-      operation.wait.index !== -1
-    ) {
-      return; // answered (a single-node cluster) or retried (a crash) inside propose
-    }
-    if (result.ok) {
-      if (node.incarnation !== incarnation) {
-        // Crashed while handling the proposal: the connection broke; try again elsewhere.
-        this.retryElsewhere(client, operation, NONE);
-        return;
-      }
-      operation.wait.index = result.index;
-      operation.wait.term = result.term;
-      return;
-    }
-    assert(result.reason !== 'too-large' && result.reason !== 'empty', () => `command ${command} refused: ${result.reason}`);
-    if (result.reason === 'not-leader') this.retryElsewhere(client, operation, node.raft?.leader ?? NONE);
-    else this.retryLater(client, operation);
+    const attempt = operation.attempt;
+    operation.at = { node: node.id, incarnation: node.incarnation };
+    const answer = (result: NodeAnswer): void => {
+      if (client.operation === operation && operation.attempt === attempt) this.reply(client, operation, result);
+    };
+    if (operation.f === 'get' && operation.useReadIndex) node.service.read(operation.key, answer);
+    else node.service.propose(operation.command, answer);
   }
 
-  // ---- what the nodes say ---------------------------------------------------------------------
-
-  /** Clients whose current attempt waits on node `id` (in its current incarnation). */
-  private waitingOn(id: NodeId): [Client, Operation, Wait][] {
-    let waiting: [Client, Operation, Wait][] | undefined;
-    for (const client of this.clients) {
-      const operation = client.operation;
-      const wait = operation?.wait;
-      if (operation === undefined || wait === undefined || wait.node !== id) continue;
-      if (wait.incarnation === this.sim.node(id).incarnation) (waiting ??= []).push([client, operation, wait]);
-    }
-    return waiting ?? NOBODY;
-  }
-
-  private onApply(id: NodeId, index: number, term: number, command: string, result: KvResult): void {
-    for (const [client, operation, wait] of this.waitingOn(id)) {
-      if (wait.kind !== 'apply') continue;
-      if (wait.index === -1) {
-        if (command === wait.command) this.reply(client, operation, result);
-      } else if (index === wait.index) {
-        // The index may have been taken by another leader's entry: only ours (same term) answers.
-        if (term === wait.term && command === wait.command) this.reply(client, operation, result);
-        else this.retryElsewhere(client, operation, NONE);
-      }
-    }
-  }
-
-  private onReadState(id: NodeId, read: ReadState): void {
-    for (const [client, operation, wait] of this.waitingOn(id)) {
-      if (wait.kind !== 'confirm' || wait.context !== read.context) continue;
-      operation.wait = { kind: 'catch-up', node: id, incarnation: wait.incarnation, index: read.index };
-      this.maybeServeRead(client, operation);
-    }
-  }
-
-  private onReady(id: NodeId, ready: Ready): void {
-    const raft = this.sim.raft(id);
-    for (const [client, operation, wait] of this.waitingOn(id)) {
-      if (wait.kind === 'confirm' && ready.droppedReads.includes(wait.context)) {
-        this.retryElsewhere(client, operation, raft?.leader ?? NONE);
-      } else if (wait.kind === 'apply' && wait.index !== -1 && raft !== undefined && (raft.role !== 'leader' || raft.term !== wait.term)) {
-        // Lost leadership: the entry may or may not commit; the retry carries the same sequence
-        // number, so the state machine applies the command at most once.
-        this.retryElsewhere(client, operation, raft.leader);
-      } else if (wait.kind === 'catch-up') {
-        this.maybeServeRead(client, operation);
-      }
-    }
-  }
-
+  /** A node crashed: attempts waiting on it see a broken connection (a write may have reached its log). */
   private onCrash(id: NodeId): void {
     for (const client of this.clients) {
       const operation = client.operation;
-      if (operation?.wait?.node === id && !operation.replying) this.retryElsewhere(client, operation, NONE);
+      if (operation?.at?.node !== id) continue;
+      if (operation.f !== 'get') operation.maybeApplied = true;
+      this.retryElsewhere(client, operation, NONE);
     }
-  }
-
-  private maybeServeRead(client: Client, operation: Operation): void {
-    const wait = operation.wait;
-    assert(wait?.kind === 'catch-up', 'serving a read that is not confirmed');
-    const node = this.sim.node(wait.node);
-    if (node.stateMachine.appliedIndex >= wait.index)
-      this.reply(client, operation, { ok: true, value: node.stateMachine.get(operation.key) });
   }
 
   // ---- completions ----------------------------------------------------------------------------
 
   /** The node answered; the answer reaches the client after the reply latency. */
-  private reply(client: Client, operation: Operation, result: KvResult): void {
-    operation.wait = undefined;
-    operation.replying = true;
+  private reply(client: Client, operation: Operation, answer: NodeAnswer): void {
+    operation.at = undefined;
     const attempt = ++operation.attempt;
     this.sim.at(this.random.nextInt(1, this.options.requestDelayMaxMs + 1), () => {
-      if (client.operation === operation && operation.attempt === attempt) this.complete(client, operation, result);
+      if (client.operation === operation && operation.attempt === attempt) this.onAnswer(client, operation, answer);
     });
+  }
+
+  /**
+   * A node error says where to go next: not_leader and overwritten are definite (this attempt did
+   * nothing), leadership_lost, timeout and stopping may have applied; every retry keeps the client
+   * id and sequence number, so the state machine applies the write at most once.
+   */
+  private onAnswer(client: Client, operation: Operation, answer: NodeAnswer): void {
+    if (!isNodeError(answer)) return this.complete(client, operation, answer);
+    assert(answer.error !== 'too_large', () => `${operation.f} ${operation.key} refused as too large`);
+    if (answer.indefinite && operation.f !== 'get') operation.maybeApplied = true;
+    if (answer.error === 'busy') this.retryLater(client, operation);
+    else this.retryElsewhere(client, operation, answer.leader ?? NONE);
   }
 
   private complete(client: Client, operation: Operation, result: KvResult): void {
@@ -447,8 +352,13 @@ export class KvClients {
       }
       this.stats.ok++;
       this.push({ process: client.process, type: 'ok', f, key, value });
+    } else if (result.error === 'session_expired' && operation.maybeApplied) {
+      // Our session is gone, so a retry cannot tell whether an earlier attempt applied.
+      this.stats.info++;
+      this.push({ process: client.process, type: 'info', f, key, value: input, error: result.error });
+      client.process = this.nextProcess++;
     } else {
-      assert(f === 'cas', () => `${f} ${key} failed with ${result.error}`);
+      assert(f === 'cas' || result.error === 'session_expired', () => `${f} ${key} failed with ${result.error}`);
       this.stats.fail++;
       this.push({ process: client.process, type: 'fail', f, key, value: input, error: result.error });
     }
@@ -463,7 +373,9 @@ export class KvClients {
   private giveUp(client: Client, operation: Operation, reason: string): void {
     const { f, key, input } = operation;
     operation.attempt++;
-    operation.wait = undefined;
+    // A write still at a node when we give up may be in its log.
+    if (operation.at !== undefined && f !== 'get') operation.maybeApplied = true;
+    operation.at = undefined;
     if (operation.maybeApplied) {
       this.stats.info++;
       this.push({ process: client.process, type: 'info', f, key, value: input, error: reason });

@@ -1,8 +1,10 @@
-// The deterministic simulator: N Raft cores on a virtual clock, a faulty simulated network, crash
-// and restart from what was made durable (also in the middle of handling a Ready), and safety
-// invariants checked after every event. One seed fixes the whole run. It drives the same core the
-// real node will; it never sleeps.
+// The deterministic simulator: N KV services (src/node/kv-service.ts, each on its Raft core) on a
+// virtual clock, a faulty simulated network, crash and restart from what was made durable (also in
+// the middle of handling a Ready), and safety invariants checked after every event. One seed fixes
+// the whole run. It drives the same service and core the real node drives; it never sleeps.
 
+import { describeCommand, encodeCommand, type KvCommand, type KvResult } from '../kv/index.js';
+import { KvService, type ServiceTimers, type UnsafeBug } from '../node/kv-service.js';
 import { describeMessage } from '../raft/describe.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import type { Message } from '../raft/message.js';
@@ -13,7 +15,6 @@ import type { Ready } from '../raft/ready.js';
 import type { NodeId, ReadState } from '../raft/types.js';
 import { EventQueue } from './event-queue.js';
 import { InvariantChecker, InvariantViolation } from './invariants.js';
-import { KvStateMachine, type KvResult } from './kv-state-machine.js';
 import { Network, RELIABLE, type LinkOptions } from './network.js';
 
 export interface SimulatorOptions {
@@ -26,6 +27,10 @@ export interface SimulatorOptions {
   raft?: Partial<Omit<RaftOptions, 'id' | 'storage' | 'random'>>;
   /** Each node snapshots its state machine every this many applied entries; 0 never. Default 0. */
   snapshotEveryEntries?: number;
+  /** Service-level deliberate bugs (stale-read, no-dedup) in every node; core bugs go in `raft`. Default none. */
+  unsafeBugs?: readonly UnsafeBug[];
+  /** A client request with no outcome after this much virtual time is answered `timeout`. Default 3000. */
+  requestTimeoutMs?: number;
   network?: Partial<LinkOptions>;
   /** How to replay this run, printed with any failure. */
   replayCommand?: string;
@@ -58,18 +63,25 @@ export interface SimNode {
   storage: MemoryStorage;
   /** Undefined while crashed. */
   raft: Raft | undefined;
-  stateMachine: KvStateMachine;
+  /** The KV service of the current (or, while crashed, the last) incarnation. */
+  service: KvService;
   /** Bumped on every restart; ticks of an older incarnation are ignored. */
   incarnation: number;
 }
 
+/** `command` is the text a lab proposal carried (Simulator.propose), else the command's text form. */
 export type ApplyListener = (id: NodeId, index: number, term: number, command: string, result: KvResult) => void;
 export type ReadListener = (id: NodeId, read: ReadState) => void;
 /** After a node handled a whole Ready (persisted, sent, applied, advanced). */
 export type ReadyListener = (id: NodeId, ready: Ready) => void;
 export type CrashListener = (id: NodeId) => void;
 
-const decoder = new TextDecoder();
+/** The key that lab proposals (Simulator.propose with a text command) write to; clients never use it. */
+export const LAB_KEY = '_lab';
+
+function commandText(command: KvCommand): string {
+  return command.op === 'put' && command.key === LAB_KEY ? command.value : describeCommand(command);
+}
 
 export class Simulator {
   readonly seed: number;
@@ -96,6 +108,8 @@ export class Simulator {
   midReadyCrashProbability: number;
   /** Its own stream, drawn from only when mid-Ready crashes are on, so other runs keep their traces. */
   private readonly crashRandom: Random | undefined;
+  /** The text form of the command first applied at each index (lab tests compare it). */
+  private readonly appliedText = new Map<number, string>();
 
   constructor(options: SimulatorOptions) {
     this.options = options;
@@ -112,13 +126,8 @@ export class Simulator {
     const count = options.nodeCount ?? 3;
     this.ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
     for (const id of this.ids) {
-      const node: SimNode = {
-        id,
-        storage: new MemoryStorage({ voters: this.ids }),
-        raft: undefined,
-        stateMachine: new KvStateMachine(),
-        incarnation: 0,
-      };
+      // start() gives it its service.
+      const node = { id, storage: new MemoryStorage({ voters: this.ids }), raft: undefined, incarnation: 0 } as unknown as SimNode;
       this.nodes.set(id, node);
       this.start(node);
     }
@@ -209,17 +218,49 @@ export class Simulator {
 
   private start(node: SimNode): void {
     const snapshot = node.storage.snapshot();
-    node.stateMachine = KvStateMachine.restore(snapshot.data);
     node.incarnation++;
-    node.raft = new Raft({
+    const incarnation = node.incarnation;
+    const bugs = this.options.unsafeBugs ?? [];
+    const raft = new Raft({
       ...this.options.raft,
+      // As in the node: the stale-read bug is a leader that goes on believing it leads.
+      ...(bugs.includes('stale-read') ? { checkQuorum: false } : {}),
       id: node.id,
       storage: node.storage,
       random: this.random.fork(),
       appliedIndex: snapshot.metadata.index,
     });
+    node.raft = raft;
+    let flushScheduled = false;
+    node.service = new KvService({
+      id: node.id,
+      raft,
+      storage: node.storage,
+      timers: this.timersOf(node, incarnation),
+      // Requests that arrive at one virtual instant are proposed together, as the node does on setImmediate.
+      requestFlush: () => {
+        if (flushScheduled) return;
+        flushScheduled = true;
+        this.queue.schedule(0, () => {
+          flushScheduled = false;
+          if (node.incarnation !== incarnation) return;
+          node.service.flush();
+          this.processReady(node);
+        });
+      },
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      snapshotEntries: this.options.snapshotEveryEntries ?? 0,
+      unsafeBugs: bugs,
+      onApplied: (entry, command, result) => {
+        this.invariants.onApply(node.id, raft.term, entry);
+        if (command === undefined || result === undefined) return;
+        const text = commandText(command);
+        if (!this.appliedText.has(entry.index)) this.appliedText.set(entry.index, text);
+        for (const listener of this.applyListeners) listener(node.id, entry.index, entry.term, text, result);
+      },
+      onSnapshotInstalled: (installed) => this.invariants.onInstallSnapshot(node.id, installed.metadata.index),
+    });
     this.invariants.onRestart(node.id, snapshot.metadata.index);
-    const incarnation = node.incarnation;
     // Each node ticks on its own phase so that timers do not line up across nodes.
     const tick = (): void => {
       if (node.incarnation !== incarnation || node.raft === undefined) return;
@@ -261,24 +302,34 @@ export class Simulator {
     return true;
   }
 
-  /** The node loop: persist, send, apply, advance (house-style order). */
+  /** The service's timers on the virtual clock; a crash silences those of older incarnations. */
+  private timersOf(node: SimNode, incarnation: number): ServiceTimers {
+    return {
+      after: (delayMs, action) => {
+        let cancelled = false;
+        this.queue.schedule(delayMs, () => {
+          if (!cancelled && node.incarnation === incarnation) action();
+        });
+        return () => {
+          cancelled = true;
+        };
+      },
+    };
+  }
+
+  /** The node loop: persist, send, apply, advance (house-style order), as KvNode drives the service. */
   processReady(node: SimNode): void {
     const raft = node.raft;
     if (raft === undefined) return;
+    const service = node.service;
     for (let rounds = 0; node.raft === raft && raft.hasReady(); rounds++) {
       if (rounds > 1000) throw new Error(`${node.id} produced Ready batches forever`);
       const ready = raft.ready();
+      const plan = service.planReady(ready, node.storage);
       // Like the real node: a leader whose term and vote are unchanged sends its AppendEntries and
-      // heartbeats before persisting (thesis §10.2.1), so a crash can land between the two.
-      const durable = node.storage.initialState().hardState;
-      const early =
-        raft.role === 'leader' &&
-        ready.snapshot === undefined &&
-        (!ready.hardState || (ready.hardState.term === durable.term && ready.hardState.vote === durable.vote));
-      let later = ready.messages;
-      if (early) {
-        later = ready.messages.filter((m) => m.type !== 'AppendEntries' && m.type !== 'Heartbeat');
-        for (const message of ready.messages) if (message.type === 'AppendEntries' || message.type === 'Heartbeat') this.send(message);
+      // heartbeats before its write is durable (thesis §10.2.1), so a crash can land between the two.
+      if (plan.early.length > 0) {
+        for (const message of plan.early) this.send(message);
         if (this.crashMidReady(node, 'after sending appends, before persisting')) return;
       }
       if (ready.snapshot) node.storage.applySnapshot(ready.snapshot);
@@ -287,29 +338,12 @@ export class Simulator {
       // Checked once durable: a crash before this point loses the Ready, which is allowed.
       this.invariants.onReady(node.id, raft, ready);
       if (this.crashMidReady(node, 'after persisting, before sending')) return;
-      for (const message of later) this.send(message);
+      for (const message of plan.later) this.send(message);
       if (ready.committedEntries.length > 0 && this.crashMidReady(node, 'after sending, before applying')) return;
-      if (ready.snapshot) {
-        node.stateMachine = KvStateMachine.restore(ready.snapshot.data);
-        this.invariants.onInstallSnapshot(node.id, ready.snapshot.metadata.index);
-      }
-      for (const entry of ready.committedEntries) {
-        this.invariants.onApply(node.id, raft.term, entry);
-        if (entry.data.length === 0) {
-          node.stateMachine.appliedIndex = entry.index;
-          continue;
-        }
-        const command = decoder.decode(entry.data);
-        const result = node.stateMachine.apply(entry.index, command);
-        for (const listener of this.applyListeners) listener(node.id, entry.index, entry.term, command, result);
-      }
-      const applied = node.stateMachine.appliedIndex;
-      const every = this.options.snapshotEveryEntries ?? 0;
-      if (every > 0 && applied - node.storage.snapshot().metadata.index >= every) {
-        node.storage.compact(applied, node.stateMachine.snapshot());
-      }
       for (const read of ready.readStates) for (const listener of this.readListeners) listener(node.id, read);
-      raft.advance(ready);
+      service.finishReady(ready);
+      const due = service.compactionDue();
+      if (due !== undefined && node.storage.compact(due.index, due.data) === 'compacted') service.compacted(due.index);
       for (const listener of this.readyListeners) listener(node.id, ready);
     }
   }
@@ -336,11 +370,15 @@ export class Simulator {
 
   // ---- operations used by tests and workloads -------------------------------------------------
 
-  /** Proposes on one node, as a client would; processes the node's Ready at once. */
+  /**
+   * Proposes a lab command straight to one node's core (no client, no answer): a put of `command`
+   * to LAB_KEY, whose text committedCount and the apply listeners give back. Processes the node's
+   * Ready at once.
+   */
   propose(id: NodeId, command: string): ProposeResult {
     const node = this.node(id);
     if (node.raft === undefined) return { ok: false, reason: 'not-leader' };
-    const result = node.raft.propose(command);
+    const result = node.raft.propose(encodeCommand({ op: 'put', key: LAB_KEY, value: command }));
     this.processReady(node);
     this.record(`propose ${id} ${command} -> ${result.ok ? `${result.term}/${result.index}` : result.reason}`);
     return result;
@@ -364,7 +402,7 @@ export class Simulator {
   /** How many nodes applied `index` (state machines past it), and the command applied there. */
   committedCount(index: number): { count: number; command: string | undefined } {
     let count = 0;
-    for (const node of this.nodes.values()) if (node.stateMachine.appliedIndex >= index) count++;
-    return { count, command: this.invariants.appliedCommand(index) };
+    for (const node of this.nodes.values()) if (node.service.appliedIndex >= index) count++;
+    return { count, command: this.appliedText.get(index) };
   }
 }

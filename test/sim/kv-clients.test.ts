@@ -1,11 +1,11 @@
 // Simulated Jepsen-style clients and the checker hookup: runs with faults are judged linearizable,
 // and a deliberately broken client (stale local reads) is judged not linearizable, so the hookup
-// can fail. Also: the history format, dedup of retried commands, dropped reads and mid-Ready crashes.
+// can fail. Also: the history format, dropped reads and mid-Ready crashes. (De-duplication of
+// retried commands is the real state machine's: test/kv/sessions.test.ts and state-machine.test.ts.)
 
 import { describe, expect, it } from 'vitest';
 import { pairHistory } from '../../checker/history.js';
 import { KvClients, KvClientsOptionsError, type KvClientsOptions } from '../../src/sim/kv-clients.js';
-import { KvStateMachine } from '../../src/sim/kv-state-machine.js';
 import { LabTester } from '../../src/sim/lab-tester.js';
 import { Simulator } from '../../src/sim/simulator.js';
 
@@ -103,22 +103,6 @@ describe('simulated clients and the checker', () => {
     expect(() => new KvClients(sim, sim.random.fork(), { readIndexProbability: 2 })).toThrow(
       'readIndexProbability must be in [0, 1], got 2',
     );
-  });
-});
-
-describe('client sessions in the state machine', () => {
-  it('a retried command (same client and sequence) applies once and gets the first answer', () => {
-    const machine = new KvStateMachine();
-    expect(machine.apply(1, 'c1#1 put k a')).toEqual({ ok: true, value: 'a' });
-    expect(machine.apply(2, 'c2#1 put k b')).toEqual({ ok: true, value: 'b' });
-    expect(machine.apply(3, 'c1#1 put k a')).toEqual({ ok: true, value: 'a' });
-    expect(machine.get('k')).toBe('b');
-    expect(machine.apply(4, 'c1#2 cas k a c')).toEqual({ ok: false, error: 'cas_mismatch' });
-    expect(machine.apply(5, 'c1#2 cas k b c')).toEqual({ ok: false, error: 'cas_mismatch' });
-    expect(machine.apply(6, 'c2#2 delete k')).toEqual({ ok: true, value: null });
-    expect(machine.get('k')).toBeNull();
-    const restored = KvStateMachine.restore(machine.snapshot());
-    expect(restored.apply(7, 'c1#2 put k z')).toEqual({ ok: false, error: 'cas_mismatch' });
   });
 });
 
