@@ -1,32 +1,37 @@
-// Seeded scenarios built to catch the core's deliberate bugs (UnsafeBug): a scripted Figure 8 for
-// commit-prior-term and repeated leader crashes (split elections) for vote-twice. Against the
-// correct core they must find nothing. They prove that the invariant checks can fail.
+// Seeded scenarios built to catch deliberate bugs (UnsafeBug): a scripted Figure 8 for
+// commit-prior-term, repeated leader crashes (split elections) for vote-twice, and a leader cut
+// off from its peers but not from its clients for the service's stale-read. Against the correct
+// node they must find nothing. They prove that the invariant checks can fail.
 
-import type { UnsafeBug } from '../raft/options.js';
+import type { NodeAnswer } from '../node/errors.js';
+import type { KvService } from '../node/kv-service.js';
 import type { NodeId } from '../raft/types.js';
 import { LabTester } from './lab-tester.js';
 import { Simulator, SimulationFailure } from './simulator.js';
 
+/** The bugs with a scenario of their own (no-dedup is found by the swarm's clients). */
+export type HuntedBug = 'commit-prior-term' | 'vote-twice' | 'stale-read';
+
 export interface BugHuntOptions {
   seed: number;
   /** Which bug's scenario to run. */
-  scenario: UnsafeBug;
-  /** Switch the bug on in every core; false runs the same scenario on the correct core. */
+  scenario: HuntedBug;
+  /** Switch the bug on in every node; false runs the same scenario on the correct node. */
   unsafe: boolean;
-  /** Rounds of the scenario (each a full Figure 8, or one leader crash). Defaults 4 and 25. */
+  /** Rounds of the scenario (each a full Figure 8, one leader crash, or one cut-off leader). Defaults 4, 25 and 4. */
   rounds?: number;
 }
 
 export interface BugHuntResult {
   seed: number;
-  scenario: UnsafeBug;
+  scenario: HuntedBug;
   /** A safety invariant was violated (the detail says which, with the replay command). */
   detected: boolean;
   detail?: string;
   /** Rounds run to the end (rounds skipped because the cluster did not get into shape count too). */
   roundsRun: number;
   /** Rounds that got the cluster into the shape the bug needs: the Figure 8 cut was made, or
-   * two candidates campaigned in one term. */
+   * two candidates campaigned in one term, or a write was acknowledged that the cut-off leader lacks. */
   roundsShaped: number;
   traceHash: number;
 }
@@ -36,8 +41,8 @@ export function runBugHunt(options: BugHuntOptions): BugHuntResult {
   const sim = new Simulator({
     seed: options.seed,
     nodeCount: 5,
+    unsafeBugs: options.unsafe ? [options.scenario] : [],
     raft: {
-      unsafeBugs: options.unsafe ? [options.scenario] : [],
       // One entry per AppendEntries: a new leader's no-op travels apart from the older entries.
       ...(options.scenario === 'commit-prior-term' ? { messageBytesMax: 64 } : {}),
     },
@@ -47,7 +52,8 @@ export function runBugHunt(options: BugHuntOptions): BugHuntResult {
   const progress = { roundsRun: 0, roundsShaped: 0 };
   try {
     if (options.scenario === 'commit-prior-term') figure8(sim, options.rounds ?? 4, progress);
-    else splitElections(sim, options.rounds ?? 25, progress);
+    else if (options.scenario === 'vote-twice') splitElections(sim, options.rounds ?? 25, progress);
+    else cutOffLeaderReads(sim, options.rounds ?? 4, progress);
   } catch (error) {
     if (error instanceof SimulationFailure && error.detail.includes('invariant violated')) {
       return {
@@ -173,4 +179,48 @@ function splitElections(sim: Simulator, rounds: number, progress: { roundsRun: n
     progress.roundsRun++;
   }
   lab.one('end', 5, true);
+}
+
+/**
+ * A leader is cut off from its peers but not from its clients. The majority elects a new leader and
+ * acknowledges a write; then a read starts on the old leader. Correct node: the old leader cannot
+ * confirm a read round (and CheckQuorum makes it step down), so the read fails. stale-read: it
+ * answers from its own state, the value before the acknowledged write, which no linearizable
+ * history allows.
+ */
+function cutOffLeaderReads(sim: Simulator, rounds: number, progress: { roundsRun: number; roundsShaped: number }): void {
+  const lab = new LabTester(sim);
+  let seq = 0;
+  const write = (id: NodeId, value: string): NodeAnswer | undefined =>
+    ask(sim, id, (service, answer) => service.propose({ op: 'put', key: 'hunt', value, clientId: 'hunter', seq: ++seq }, answer));
+  for (let round = 0; round < rounds; round++) {
+    sim.network.heal();
+    const old = lab.checkOneLeader();
+    const termBefore = sim.raft(old)!.term;
+    progress.roundsRun++;
+    if (write(old, `old-${round}`)?.ok !== true) continue;
+    sim.network.disconnect(old);
+    sim.runUntil(() => sim.leaders().some((raft) => raft.id !== old && raft.term > termBefore), 10_000);
+    const fresh = sim.leaders().find((raft) => raft.id !== old)?.id;
+    if (fresh === undefined || write(fresh, `new-${round}`)?.ok !== true) continue;
+    progress.roundsShaped++;
+    // The read begins after new-<round> was acknowledged: only new-<round> (or a failure) is allowed.
+    const read = ask(sim, old, (service, answer) => service.read('hunt', answer));
+    if (read?.ok === true && read.value !== `new-${round}`) {
+      throw sim.failure(
+        `invariant violated: linearizable reads: ${old} (cut off) answered a read of hunt with ${JSON.stringify(read.value)} after ${fresh} acknowledged new-${round}`,
+      );
+    }
+  }
+  sim.network.heal();
+  lab.one('end', 5, true);
+}
+
+/** Sends one request to a node's service and runs the simulation until it answers (undefined: no answer in 5 s). */
+function ask(sim: Simulator, id: NodeId, send: (service: KvService, answer: (answer: NodeAnswer) => void) => void): NodeAnswer | undefined {
+  if (!sim.isUp(id)) return undefined;
+  let result: NodeAnswer | undefined;
+  send(sim.node(id).service, (answer) => (result = answer));
+  sim.runUntil(() => result !== undefined, 5000);
+  return result;
 }

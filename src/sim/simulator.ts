@@ -4,7 +4,7 @@
 // the whole run. It drives the same service and core the real node drives; it never sleeps.
 
 import { describeCommand, encodeCommand, type KvCommand, type KvResult } from '../kv/index.js';
-import { KvService, type ServiceTimers, type UnsafeBug } from '../node/kv-service.js';
+import { coreBugs, KvService, type ServiceTimers, type UnsafeBug } from '../node/kv-service.js';
 import { describeMessage } from '../raft/describe.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import type { Message } from '../raft/message.js';
@@ -27,7 +27,11 @@ export interface SimulatorOptions {
   raft?: Partial<Omit<RaftOptions, 'id' | 'storage' | 'random'>>;
   /** Each node snapshots its state machine every this many applied entries; 0 never. Default 0. */
   snapshotEveryEntries?: number;
-  /** Service-level deliberate bugs (stale-read, no-dedup) in every node; core bugs go in `raft`. Default none. */
+  /**
+   * Deliberate bugs in every node, as `skepsis node --unsafe-bug`: the service's (stale-read,
+   * no-dedup) and the core's (also accepted in `raft.unsafeBugs`). lying-fsync needs a disk that
+   * lies and is refused: the simulated disk has no fsync. Default none.
+   */
   unsafeBugs?: readonly UnsafeBug[];
   /** A client request with no outcome after this much virtual time is answered `timeout`. Default 3000. */
   requestTimeoutMs?: number;
@@ -122,6 +126,11 @@ export class Simulator {
       throw new RangeError(`midReadyCrashProbability must be in [0, 1], got ${JSON.stringify(options.midReadyCrashProbability)}`);
     }
     this.midReadyCrashProbability = crashProbability;
+    if (options.unsafeBugs?.includes('lying-fsync')) {
+      throw new RangeError(
+        'unsafeBugs: lying-fsync needs a disk that lies about fsync; the simulated disk has no fsync (use skepsis test)',
+      );
+    }
     this.crashRandom = crashProbability > 0 ? this.random.fork() : undefined;
     const count = options.nodeCount ?? 3;
     this.ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
@@ -223,6 +232,7 @@ export class Simulator {
     const bugs = this.options.unsafeBugs ?? [];
     const raft = new Raft({
       ...this.options.raft,
+      unsafeBugs: [...(this.options.raft?.unsafeBugs ?? []), ...coreBugs(bugs)],
       // As in the node: the stale-read bug is a leader that goes on believing it leads.
       ...(bugs.includes('stale-read') ? { checkQuorum: false } : {}),
       id: node.id,

@@ -4,7 +4,7 @@
 // finds not linearizable, or no progress once all faults are healed. An undecided check is reported.
 
 import type { Validity } from '../../checker/check.js';
-import type { UnsafeBug } from '../raft/options.js';
+import type { UnsafeBug } from '../node/kv-service.js';
 import type { NodeId } from '../raft/types.js';
 import { KvClients, type KvClientsOptions } from './kv-clients.js';
 import { LabTester } from './lab-tester.js';
@@ -14,7 +14,7 @@ export interface SwarmRunOptions {
   seed: number;
   /** Virtual duration of the faulty phase. Default 20 s. */
   faultyPhaseMs?: number;
-  /** Deliberate bugs switched on in every core, to prove the swarm finds them. Default none. */
+  /** Deliberate bugs switched on in every node (service or core), to prove the swarm finds them. Default none. */
   unsafeBugs?: readonly UnsafeBug[];
   /** Options of the simulated clients (e.g. the test-only unsafeStaleReads). */
   clients?: KvClientsOptions;
@@ -55,8 +55,8 @@ export async function runSwarmSeed(options: SwarmRunOptions): Promise<SwarmRunRe
       snapshotChunkBytes: setup.pick([32, 256, 65536]),
       inflightMessagesMax: setup.pick([1, 4, 64]),
       messageBytesMax: setup.pick([64, 4096]),
-      unsafeBugs: options.unsafeBugs,
     },
+    unsafeBugs: options.unsafeBugs,
     network: {
       dropProbability: setup.pick([0, 0.05, 0.2]),
       duplicateProbability: setup.pick([0, 0.05]),
