@@ -36,7 +36,7 @@ import {
   StorageQueueFullError,
   WalCorruptionError,
 } from './errors.js';
-import { MemoryLog } from './memory-log.js';
+import { MemoryStorage } from '../../raft/memory-storage.js';
 import {
   decodeSnapshotFile,
   fsyncDirectory,
@@ -329,7 +329,7 @@ async function replaySegments(
   settings: Settings,
   walSeqs: number[],
   snapshotFile: SnapshotFile,
-  memory: MemoryLog,
+  memory: MemoryStorage,
 ): Promise<{ segments: Segment[]; records: number; torn?: TornTail }> {
   const snapshotIndex = snapshotFile.snapshot.metadata.index;
   const segments: Segment[] = [];
@@ -418,7 +418,7 @@ export class DiskStorage implements Storage {
   };
 
   private readonly settings: Settings;
-  private readonly memory: MemoryLog;
+  private readonly memory: MemoryStorage;
   /** All segments on disk in order; the last one is the active segment. */
   private readonly segments: Segment[];
   private handle: FileHandle;
@@ -445,7 +445,7 @@ export class DiskStorage implements Storage {
 
   private constructor(
     settings: Settings,
-    memory: MemoryLog,
+    memory: MemoryStorage,
     segments: Segment[],
     handle: FileHandle,
     snapshot: SnapshotFile,
@@ -481,7 +481,7 @@ export class DiskStorage implements Storage {
     const { chosen, created } = await loadSnapshot(settings, walSeqs.length > 0, ignoredFiles);
     const snapshot = chosen.file.snapshot;
     const snapshotIndex = snapshot.metadata.index;
-    const memory = new MemoryLog(snapshot.metadata.configuration);
+    const memory = new MemoryStorage(snapshot.metadata.configuration);
     if (snapshotIndex > 0) memory.applySnapshot(snapshot);
     const { segments, records, torn } = await replaySegments(settings, walSeqs, chosen.file, memory);
 

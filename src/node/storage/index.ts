@@ -9,6 +9,5 @@ export {
   StorageQueueFullError,
   WalCorruptionError,
 } from './errors.js';
-export { MemoryLog } from './memory-log.js';
 export { decodeSnapshotFile, encodeSnapshotFile, snapshotFileName, type SnapshotFile } from './snapshot-file.js';
 export { encodeRecord, scanSegment, type ScannedRecord, type ScanStop, type WalRecord } from './wal-record.js';

@@ -1,21 +1,22 @@
-// MemoryLog (DiskStorage's in-memory half) is MemoryStorage with faster appends: same answers to every
-// read after any sequence of appends, hard states, compactions and leader snapshots.
+// MemoryStorage (the simulator's disk and DiskStorage's in-memory half) answers like the plainest
+// in-memory storage (NaiveStorage, copying appends) to every read after any sequence of appends,
+// hard states, compactions and leader snapshots.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryLog } from '../../../src/node/storage/memory-log.js';
-import { MemoryStorage } from '../../../src/raft/memory-storage.js';
-import { CONFIGURATION, view } from './helpers.js';
+import { MemoryStorage } from '../../src/raft/memory-storage.js';
+import { CONFIGURATION, view } from '../node/storage/helpers.js';
+import { NaiveStorage } from './naive-storage.js';
 
 const SEED = 777;
 
-describe('MemoryLog', () => {
-  it('answers like MemoryStorage', () => {
+describe('MemoryStorage', () => {
+  it('answers like NaiveStorage', () => {
     const step = fc.tuple(fc.nat(3), fc.nat(6), fc.integer({ min: 1, max: 5 }), fc.nat(40));
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), (steps) => {
-        const model = new MemoryStorage(CONFIGURATION);
-        const log = new MemoryLog(CONFIGURATION);
+        const model = new NaiveStorage(CONFIGURATION);
+        const log = new MemoryStorage(CONFIGURATION);
         for (const [kind, a, b, c] of steps) {
           const offset = model.firstIndex() - 1;
           const hard = model.initialState().hardState;
