@@ -106,6 +106,8 @@ interface Operation {
   failures: number;
   /** The node (and its incarnation) holding the current attempt, until it answers. */
   at: { node: NodeId; incarnation: number } | undefined;
+  /** The node answered and the answer is on its way back (a crash of the node no longer matters). */
+  replying: boolean;
 }
 
 interface Client {
@@ -242,6 +244,7 @@ export class KvClients {
       attempt: 0,
       failures: 0,
       at: undefined,
+      replying: false,
     });
     if (roll < 0.4) return operation('get', undefined, { op: 'get', key }, this.random.chance(this.options.readIndexProbability));
     if (roll < 0.6 && typeof known === 'string') return operation('cas', [known, fresh], { op: 'cas', key, from: known, to: fresh }, false);
@@ -254,6 +257,7 @@ export class KvClients {
     if (operation.attempt > 0) this.stats.retries++;
     const attempt = ++operation.attempt;
     operation.at = undefined;
+    operation.replying = false;
     const latencyMs = this.random.nextInt(1, this.options.requestDelayMaxMs + 1);
     this.sim.at(delayMs + latencyMs, () => {
       if (client.operation === operation && operation.attempt === attempt) this.send(client, operation);
@@ -316,6 +320,7 @@ export class KvClients {
   /** The node answered; the answer reaches the client after the reply latency. */
   private reply(client: Client, operation: Operation, answer: NodeAnswer): void {
     operation.at = undefined;
+    operation.replying = true;
     const attempt = ++operation.attempt;
     this.sim.at(this.random.nextInt(1, this.options.requestDelayMaxMs + 1), () => {
       if (client.operation === operation && operation.attempt === attempt) this.onAnswer(client, operation, answer);
@@ -328,6 +333,7 @@ export class KvClients {
    * id and sequence number, so the state machine applies the write at most once.
    */
   private onAnswer(client: Client, operation: Operation, answer: NodeAnswer): void {
+    operation.replying = false;
     if (!isNodeError(answer)) return this.complete(client, operation, answer);
     assert(answer.error !== 'too_large', () => `${operation.f} ${operation.key} refused as too large`);
     if (answer.indefinite && operation.f !== 'get') operation.maybeApplied = true;
@@ -373,9 +379,11 @@ export class KvClients {
   private giveUp(client: Client, operation: Operation, reason: string): void {
     const { f, key, input } = operation;
     operation.attempt++;
-    // A write still at a node when we give up may be in its log.
-    if (operation.at !== undefined && f !== 'get') operation.maybeApplied = true;
+    // A write still at a node when we give up may be in its log, and so may one whose answer we
+    // have not heard yet (it may say ok).
+    if ((operation.at !== undefined || operation.replying) && f !== 'get') operation.maybeApplied = true;
     operation.at = undefined;
+    operation.replying = false;
     if (operation.maybeApplied) {
       this.stats.info++;
       this.push({ process: client.process, type: 'info', f, key, value: input, error: reason });
