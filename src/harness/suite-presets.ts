@@ -34,14 +34,15 @@ export const SUITE_PRESETS: Record<string, SuiteSpec> = {
     name: 'smoke',
     'time-budget': 90,
     tests: [
-      { name: 'leader-faults', ...leaderFaults, 'time-limit': 15 },
+      { name: 'isolated-leader', ...isolatedLeader, 'nemesis-interval': 2, 'time-limit': 12 },
+      { name: 'leader-faults', ...leaderFaults, 'time-limit': 12 },
       {
         name: 'crashes-and-retries',
         workload: 'set',
         nodes: 3,
         nemesis: 'kill:all,flaky:clients',
         'nemesis-interval': 2,
-        'time-limit': 15,
+        'time-limit': 12,
       },
     ],
   },
