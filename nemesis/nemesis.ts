@@ -15,7 +15,7 @@ import {
   realClock,
 } from './types.js';
 
-export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'transfer' | 'chase';
+export type NemesisKind = 'partition' | 'kill' | 'pause' | 'flaky' | 'disk' | 'disk-synced' | 'transfer' | 'chase';
 /** Every kind a spec may name; 'none' means no faults at all. */
 export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = [
   'none',
@@ -24,6 +24,7 @@ export const NEMESIS_KINDS: readonly (NemesisKind | 'none')[] = [
   'pause',
   'flaky',
   'disk',
+  'disk-synced',
   'transfer',
   'chase',
 ];
@@ -32,8 +33,9 @@ export type NodeTarget = 'one' | 'minority' | 'majority' | 'all' | 'leader';
 /** Targets for kill and pause; 'random' picks one per start. */
 export const NODE_TARGETS: readonly (NodeTarget | 'random')[] = ['one', 'minority', 'majority', 'all', 'leader', 'random'];
 
-export type DiskDamage = 'truncate' | 'corrupt';
-export const DISK_DAMAGES: readonly (DiskDamage | 'random')[] = ['truncate', 'corrupt', 'random'];
+/** What `disk` does to the tail after the synced prefix: a write cut short, or garbage (never synced data). */
+export type DiskDamage = 'cut' | 'garble';
+export const DISK_DAMAGES: readonly (DiskDamage | 'random')[] = ['cut', 'garble', 'random'];
 
 /** Who the chase cuts off with each new leader: one follower (`pair`) or nobody (`alone`). */
 export type ChaseVariant = 'pair' | 'alone';
@@ -50,7 +52,8 @@ export const NEMESIS_VARIANTS: Readonly<Record<NemesisKind | 'none', readonly st
   kill: ['random', ...NODE_TARGETS.filter((t) => t !== 'random')],
   pause: ['random', ...NODE_TARGETS.filter((t) => t !== 'random')],
   flaky: ['both', 'delay', 'loss', 'clients'],
-  disk: ['random', 'truncate', 'corrupt'],
+  disk: ['random', 'cut', 'garble'],
+  'disk-synced': [],
   transfer: [],
   chase: [...CHASE_VARIANTS],
 };
@@ -146,6 +149,7 @@ export function requiredCapabilities(spec: NemesisSpec): NemesisNeeds {
     case 'flaky':
       return { db: [], net: [spec.variant === 'clients' ? 'flaky-clients' : 'flaky'] };
     case 'disk':
+    case 'disk-synced':
       return { db: ['damage-log'], net: [] };
     case 'transfer':
       return { db: ['transfer'], net: [] };
@@ -215,6 +219,8 @@ export function createNemesis(spec: string | readonly string[], options: Nemesis
         return flakyNemesis(item.variant as FlakyVariant, resolved.flakyFault);
       case 'disk':
         return diskNemesis(item.variant as DiskDamage | 'random');
+      case 'disk-synced':
+        return diskNemesis('synced');
       case 'transfer':
         return transferNemesis(resolved.transferIntervalMs, resolved.transfersMax);
       case 'chase':
@@ -407,19 +413,29 @@ export function flakyNemesis(variant: FlakyVariant, fault: LinkFault): Nemesis {
 }
 
 /**
- * Disk: start kills one running node and damages its log tail; stop restarts it and reports whether
- * it recovered or refused to start (a loud refusal is an acceptable outcome; silence is not).
+ * Disk: start kills one running node and damages its log; stop restarts it. `disk` (cut, garble)
+ * loses only what was never synced: the node must recover, with nothing it acknowledged lost.
+ * `disk-synced` flips a bit in a durable record: the node must refuse to start, loudly; starting on
+ * that log is recorded as a violation (`expected: refused`), which fails the run (analyze.ts). A
+ * refused node stays down, so disk-synced damages no more nodes than leave a majority running.
  */
-export function diskNemesis(damage: DiskDamage | 'random'): Nemesis {
+export function diskNemesis(damage: DiskDamage | 'random' | 'synced'): Nemesis {
+  const kind = damage === 'synced' ? 'disk-synced' : 'disk';
   let victim: string | undefined;
-  let how: DiskDamage | undefined;
+  let how: DiskDamage | 'synced' | undefined;
+  const refused = new Set<string>();
   return {
-    name: `disk:${damage}`,
+    name: damage === 'synced' ? kind : `disk:${damage}`,
     async start(ctx) {
       const running = ctx.db.nodes.filter((n) => ctx.db.isRunning(n));
-      if (running.length === 0) return { f: 'start-disk', value: { error: 'no running node to damage' } };
+      if (running.length === 0) return { f: `start-${kind}`, value: { error: 'no running node to damage' } };
+      if (damage === 'synced' && refused.size + 1 > Math.floor((ctx.db.nodes.length - 1) / 2))
+        return {
+          f: `start-${kind}`,
+          value: { error: `${refused.size} node(s) already refused to start; another would leave no majority` },
+        };
       const node = ctx.random.pick(running);
-      how = damage === 'random' ? ctx.random.pick(['truncate', 'corrupt'] as const) : damage;
+      how = damage === 'random' ? ctx.random.pick(['cut', 'garble'] as const) : damage;
       victim = node;
       await ctx.db.kill(node);
       let description: string;
@@ -429,20 +445,22 @@ export function diskNemesis(damage: DiskDamage | 'random'): Nemesis {
       } catch (error) {
         description = `damage failed: ${message(error)}`;
       }
-      ctx.log(`nemesis: start disk ${how} ${node}: ${description}`);
-      return { f: 'start-disk', value: { node, how, damage: description } };
+      ctx.log(`nemesis: start ${kind} ${how} ${node}: ${description}`);
+      return { f: `start-${kind}`, value: { node, how, damage: description } };
     },
     async stop(ctx) {
       const node = victim;
       victim = undefined;
-      if (node === undefined) return { f: 'stop-disk', value: { outcome: 'nothing to restart' } };
+      if (node === undefined) return { f: `stop-${kind}`, value: { outcome: 'nothing to restart' } };
+      const expected = damage === 'synced' ? 'refused' : 'recovered';
       try {
         await ctx.db.start(node);
-        ctx.log(`nemesis: stop disk: ${node} recovered from ${how}`);
-        return { f: 'stop-disk', value: { node, how, outcome: 'recovered' } };
+        ctx.log(`nemesis: stop ${kind}: ${node} started after ${how}${expected === 'refused' ? ' (it should have refused)' : ''}`);
+        return { f: `stop-${kind}`, value: { node, how, outcome: 'recovered', expected } };
       } catch (error) {
-        ctx.log(`nemesis: stop disk: ${node} refused to start after ${how}: ${message(error)}`);
-        return { f: 'stop-disk', value: { node, how, outcome: 'refused', error: message(error) } };
+        if (damage === 'synced') refused.add(node);
+        ctx.log(`nemesis: stop ${kind}: ${node} refused to start after ${how}: ${message(error)}`);
+        return { f: `stop-${kind}`, value: { node, how, outcome: 'refused', expected, error: message(error) } };
       }
     },
   };

@@ -47,9 +47,12 @@ export interface TransferCapability {
 
 /** Damage to a killed node's log (the disk nemesis). */
 export interface LogDamageCapability {
-  /** Damage the tail of a killed node's WAL: 'truncate' cuts bytes off the end, 'corrupt' flips
-   * bytes near the end. Returns a description. */
-  damageLog(node: string, how: 'truncate' | 'corrupt', random: Random): Promise<string>;
+  /**
+   * Damage a killed node's log. 'cut' and 'garble' lose only what was never synced (the synced
+   * prefix stays; a torn write follows it); 'synced' damages durable data the node must detect and
+   * refuse to start on. Returns a description.
+   */
+  damageLog(node: string, how: 'cut' | 'garble' | 'synced', random: Random): Promise<string>;
 }
 
 /** The optional Db capabilities by name, as targets list them and nemeses require them. */

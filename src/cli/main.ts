@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./node.js')).nodeCommand,
   cluster: async () => (await import('./cluster.js')).clusterCommand,
   test: async () => (await import('./test.js')).testCommand,
+  suite: async () => (await import('./suite.js')).suiteCommand,
   analyze: async () => (await import('./analyze.js')).analyzeCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
   clean: async () => (await import('./clean.js')).cleanCommand,

@@ -16,7 +16,7 @@ import { EXIT_USAGE, exitCodeFor, UsageError } from './exit.js';
 import type { Command } from './main.js';
 import { parseUnsafeBugs } from './node.js';
 
-interface TestArgs {
+export interface TestArgs {
   nodes: number;
   workload: string;
   workloadOpt: string[];
@@ -161,24 +161,9 @@ async function handle(args: TestArgs): Promise<number> {
   const config = buildTestConfig(args);
   const progress = args.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   process.stderr.write(`skepsis test: ${config.command}\n`);
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write(
-        'skepsis test: interrupted; healing, stopping the nodes and checking what was recorded (Ctrl-C again to kill everything now)\n',
-      );
-      controller.abort();
-    } else {
-      killAllNodes();
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = listenForInterrupts('skepsis test');
   try {
-    const outcome = await runTest({ config, store: args.store, progress, signal: controller.signal });
+    const outcome = await runTest({ config, store: args.store, progress, signal: interrupt.signal });
     const { results } = outcome;
     const out = (line: string) => process.stdout.write(`${line}\n`);
     if (results.valid !== true && outcome.text) out(outcome.text);
@@ -200,9 +185,136 @@ async function handle(args: TestArgs): Promise<number> {
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) once aborts `signal`: the run heals, stops its nodes and checks what was
+ * recorded. A second one kills every node at once and exits 130. `dispose` stops listening.
+ */
+export function listenForInterrupts(command: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(
+        `${command}: interrupted; healing, stopping the nodes and checking what was recorded (Ctrl-C again to kill everything now)\n`,
+      );
+      controller.abort();
+    } else {
+      killAllNodes();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** The defaults of `skepsis test`; `skepsis suite` fills a run's unset options from them. */
+export const TEST_DEFAULTS = {
+  nodes: 5,
+  workload: 'register',
+  nemesis: 'partition,kill',
+  nemesisInterval: 10,
+  timeLimit: 60,
+  store: 'store',
+  proxy: true,
+  db: 'skepsis',
+  opTimeoutMs: 5000,
+  checkTimeout: 120,
+  quiet: false,
+} as const;
+
+/**
+ * Adds every `skepsis test` flag to `command`. `skepsis suite` adds the same flags without their
+ * defaults (`withDefaults` false), so a flag it sees set was given on its command line and applies
+ * to every run; a flag added here reaches the suite too.
+ */
+export function addTestOptions(command: Argv, withDefaults: boolean): Argv {
+  const d = <T>(value: T): T | undefined => (withDefaults ? value : undefined);
+  return command
+    .option('nodes', { type: 'number', default: d(TEST_DEFAULTS.nodes), describe: 'cluster size (1-15)' })
+    .option('workload', {
+      type: 'string',
+      choices: [...WORKLOAD_NAMES],
+      default: d(TEST_DEFAULTS.workload),
+      describe: 'what the clients do',
+    })
+    .option('workload-opt', {
+      type: 'string',
+      array: true,
+      default: [],
+      describe: 'workload option name=value (repeatable), e.g. rate-ops-per-second=100',
+    })
+    .option('nemesis', {
+      type: 'string',
+      default: d(TEST_DEFAULTS.nemesis),
+      describe: `faults, comma-separated: ${describeAllowedNemeses()}`,
+    })
+    .option('nemesis-interval', {
+      type: 'number',
+      default: d(TEST_DEFAULTS.nemesisInterval),
+      describe: 'seconds between fault starts and stops (jittered)',
+    })
+    .option('time-limit', { type: 'number', default: d(TEST_DEFAULTS.timeLimit), describe: 'seconds of workload before the final heal' })
+    .option('concurrency', { type: 'number', describe: 'client threads (default: 2 per node)' })
+    .option('seed', { type: 'number', describe: 'seed for the schedule and client choices (default: random, printed)' })
+    .option('store', { type: 'string', default: d(TEST_DEFAULTS.store), describe: 'root folder for runs (<store>/<name>/<time>/)' })
+    .option('name', { type: 'string', describe: 'test name (default: workload-nemesis)' })
+    .option('unsafe-bug', {
+      type: 'string',
+      array: true,
+      default: [],
+      describe: 'UNSAFE: run nodes with a known bug class, to see the harness catch it',
+    })
+    .option('node-arg', {
+      type: 'string',
+      array: true,
+      default: [],
+      describe: 'extra flag passed to every node (repeatable), e.g. --node-arg=--election-timeout-ms=300',
+    })
+    .option('db', {
+      type: 'string',
+      default: d(TEST_DEFAULTS.db),
+      describe: `the store under test: ${TARGETS.map((t) => `${t.name} (${t.summary})`).join('; ')}`,
+    })
+    .option('db-opt', {
+      type: 'string',
+      array: true,
+      default: [],
+      describe: `target option NAME=VALUE (repeatable); ${TARGETS.filter((t) => t.options.length > 0)
+        .map((t) => `${t.name}: ${t.options.map((o) => `${o.name}${o.default !== undefined ? ` (default ${o.default})` : ''}`).join(', ')}`)
+        .join('; ')}`,
+    })
+    .option('net', {
+      type: 'string',
+      describe: `how links are made: proxy (relays the harness controls; no privileges), hosts (a network namespace per node, cuts at the IP level; root), direct (no network faults). Default: ${TARGETS.map((t) => `${t.defaultNet} for ${t.name}`).join(', ')}`,
+    })
+    .option('proxy', {
+      type: 'boolean',
+      default: d(TEST_DEFAULTS.proxy),
+      describe: '--no-proxy is --net direct',
+    })
+    .option('op-timeout-ms', {
+      type: 'number',
+      default: d(TEST_DEFAULTS.opTimeoutMs),
+      describe: 'an operation without an answer after this long is recorded info',
+    })
+    .option('check-timeout', {
+      type: 'number',
+      default: d(TEST_DEFAULTS.checkTimeout),
+      describe: 'seconds the linearizability check may take before answering unknown',
+    })
+    .option('quiet', { type: 'boolean', default: d(TEST_DEFAULTS.quiet), describe: 'no progress lines on stderr' });
 }
 
 export const testCommand: Command = {
@@ -210,75 +322,7 @@ export const testCommand: Command = {
     parser.command(
       'test',
       'run a cluster of real nodes behind proxies, clients and a nemesis; check the history; write a report',
-      (command) =>
-        command
-          .option('nodes', { type: 'number', default: 5, describe: 'cluster size (1-15)' })
-          .option('workload', { type: 'string', choices: [...WORKLOAD_NAMES], default: 'register', describe: 'what the clients do' })
-          .option('workload-opt', {
-            type: 'string',
-            array: true,
-            default: [],
-            describe: 'workload option name=value (repeatable), e.g. rate-ops-per-second=100',
-          })
-          .option('nemesis', {
-            type: 'string',
-            default: 'partition,kill',
-            describe: `faults, comma-separated: ${describeAllowedNemeses()}`,
-          })
-          .option('nemesis-interval', { type: 'number', default: 10, describe: 'seconds between fault starts and stops (jittered)' })
-          .option('time-limit', { type: 'number', default: 60, describe: 'seconds of workload before the final heal' })
-          .option('concurrency', { type: 'number', describe: 'client threads (default: 2 per node)' })
-          .option('seed', { type: 'number', describe: 'seed for the schedule and client choices (default: random, printed)' })
-          .option('store', { type: 'string', default: 'store', describe: 'root folder for runs (<store>/<name>/<time>/)' })
-          .option('name', { type: 'string', describe: 'test name (default: workload-nemesis)' })
-          .option('unsafe-bug', {
-            type: 'string',
-            array: true,
-            default: [],
-            describe: 'UNSAFE: run nodes with a known bug class, to see the harness catch it',
-          })
-          .option('node-arg', {
-            type: 'string',
-            array: true,
-            default: [],
-            describe: 'extra flag passed to every node (repeatable), e.g. --node-arg=--election-timeout-ms=300',
-          })
-          .option('db', {
-            type: 'string',
-            default: 'skepsis',
-            describe: `the store under test: ${TARGETS.map((t) => `${t.name} (${t.summary})`).join('; ')}`,
-          })
-          .option('db-opt', {
-            type: 'string',
-            array: true,
-            default: [],
-            describe: `target option NAME=VALUE (repeatable); ${TARGETS.filter((t) => t.options.length > 0)
-              .map(
-                (t) =>
-                  `${t.name}: ${t.options.map((o) => `${o.name}${o.default !== undefined ? ` (default ${o.default})` : ''}`).join(', ')}`,
-              )
-              .join('; ')}`,
-          })
-          .option('net', {
-            type: 'string',
-            describe: `how links are made: proxy (relays the harness controls; no privileges), hosts (a network namespace per node, cuts at the IP level; root), direct (no network faults). Default: ${TARGETS.map((t) => `${t.defaultNet} for ${t.name}`).join(', ')}`,
-          })
-          .option('proxy', {
-            type: 'boolean',
-            default: true,
-            describe: '--no-proxy is --net direct',
-          })
-          .option('op-timeout-ms', {
-            type: 'number',
-            default: 5000,
-            describe: 'an operation without an answer after this long is recorded info',
-          })
-          .option('check-timeout', {
-            type: 'number',
-            default: 120,
-            describe: 'seconds the linearizability check may take before answering unknown',
-          })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines on stderr' }),
+      (command) => addTestOptions(command, true),
       async (args) => setExit(await handle(args as unknown as TestArgs)),
     );
   },

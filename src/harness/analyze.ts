@@ -228,12 +228,27 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
   const target = getTarget(config.db ?? 'skepsis');
   const nodeLogs: NodeLogCheck = target.nodeLogCheck
     ? await checkNodeLogs(dir)
-    : { valid: true, pattern: '', count: 0, matches: [], skipped: `target ${target.name} writes no SAFETY VIOLATION lines; the history is all there is` };
+    : {
+        valid: true,
+        pattern: '',
+        count: 0,
+        matches: [],
+        skipped: `target ${target.name} writes no SAFETY VIOLATION lines; the history is all there is`,
+      };
   verdicts.push(nodeLogs.valid);
   if (!nodeLogs.valid) {
     const first = nodeLogs.matches[0];
     summary.push(`node logs: ${nodeLogs.count} line(s) report a broken Raft invariant, first ${first.node}: ${first.line}`);
     text += `${text ? '\n' : ''}node logs: ${nodeLogs.count} safety violation line(s):\n${nodeLogs.matches.map((m) => `  ${m.node}: ${m.line}`).join('\n')}`;
+  }
+  // disk-synced damaged durable data: a node that started on it, instead of refusing, fails the run.
+  const startedOnDamage = parsed.events.filter(
+    (e) => e.process === 'nemesis' && e.f === 'stop-disk-synced' && (e.value as { outcome?: unknown } | null)?.outcome === 'recovered',
+  );
+  if (startedOnDamage.length > 0) {
+    verdicts.push(false);
+    const nodes = startedOnDamage.map((e) => (e.value as { node?: string }).node).join(', ');
+    summary.push(`disk-synced: ${nodes} started on a log whose synced data was damaged, where it must refuse loudly`);
   }
   const problems = extras.problems ?? [];
   if (problems.length > 0) summary.push(`problems: ${problems.join('; ')}`);

@@ -65,6 +65,17 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * Bounds of the phases after the time limit, so every run ends within its time limit plus these
+ * (and the heal and the check). A healed cluster elects a leader in about a second and answers the
+ * final reads in milliseconds; one that cannot (a bug broke it, or its processes hang) would
+ * otherwise wait 30 s for a leader and retry timed-out final reads for 60 s (a chase run with the
+ * commit-prior-term bug took 76 s for a 20 s time limit, 49 s of it in final reads).
+ */
+export function afterRunBoundsMs(opTimeoutMs: number): { leaderWaitMs: number; finalReadsMs: number } {
+  return { leaderWaitMs: 10_000, finalReadsMs: Math.max(10_000, 2 * opTimeoutMs) };
+}
+
 function timestampName(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 17) + `-${String(date.getMilliseconds()).padStart(3, '0')}`;
 }
@@ -197,15 +208,16 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     if (main.stopReason === 'aborted' && !interrupted) problems.push('the workload stopped early (aborted)');
     if (workload.finalGenerator && !interrupted) {
       progress('skepsis test: healed; waiting for a leader, then final reads');
-      if ((await cluster.waitForLeader({ timeoutMs: 30_000, signal: options.signal })) === undefined)
-        problems.push('no leader within 30 s after the final heal');
+      const bounds = afterRunBoundsMs(config.opTimeoutMs);
+      if ((await cluster.waitForLeader({ timeoutMs: bounds.leaderWaitMs, signal: options.signal })) === undefined)
+        problems.push(`no leader within ${bounds.leaderWaitMs / 1000} s after the final heal`);
       await runWorkload({
         generator: workload.finalGenerator(config.workloadOptions, { events: history.events }),
         clientFactory,
         concurrency: config.concurrency,
         seed: config.seed + 1,
         recorder: history,
-        timeLimitMs: 60_000,
+        timeLimitMs: bounds.finalReadsMs,
         signal: abort.signal,
         opTimeoutMs: config.opTimeoutMs,
       });

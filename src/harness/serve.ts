@@ -273,6 +273,13 @@ async function runsOf(root: string, test: string): Promise<RunRow[]> {
   const rows: RunRow[] = [];
   for (const name of names.slice(0, RUNS_LISTED_MAX)) {
     const dir = join(testDir, name);
+    const suite = await readSmallJson(join(dir, 'suite.json'));
+    if (suite !== undefined) {
+      rows.push(
+        suiteRow(suite, name, href([test, name]), latestTarget !== undefined && (await realpath(dir).catch(() => dir)) === latestTarget),
+      );
+      continue;
+    }
     const config = await readSmallJson(join(dir, 'test.json'));
     const results = await readSmallJson(join(dir, 'results.json'));
     const stats = field(results, 'stats');
@@ -298,6 +305,26 @@ async function runsOf(root: string, test: string): Promise<RunRow[]> {
     });
   }
   return rows;
+}
+
+/** A suite's folder (`skepsis suite`): its verdict from the exit code, its last line as the note. */
+function suiteRow(suite: unknown, name: string, folder: string, latest: boolean): RunRow {
+  const exitCode = field(suite, 'exitCode');
+  const runs = field(suite, 'runs');
+  return {
+    name,
+    href: `${folder}/suite.html`,
+    latest,
+    hasReport: true,
+    valid: exitCode === 0 ? true : exitCode === 1 ? false : 'unknown',
+    workload: 'suite',
+    nemesis: `${Array.isArray(runs) ? runs.length : '?'} runs`,
+    seed: '',
+    startedAt: text(field(suite, 'startedAt')),
+    operations: '',
+    elapsed: typeof field(suite, 'elapsedMs') === 'number' ? `${((field(suite, 'elapsedMs') as number) / 1000).toFixed(1)} s` : '',
+    note: text(field(suite, 'lastLine')),
+  };
 }
 
 function runTable(rows: RunRow[]): string {

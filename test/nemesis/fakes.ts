@@ -70,7 +70,7 @@ export class FakeDb implements Db {
     return true;
   }
 
-  async damageLog(node: string, how: 'truncate' | 'corrupt', random: Random): Promise<string> {
+  async damageLog(node: string, how: 'cut' | 'garble' | 'synced', random: Random): Promise<string> {
     this.log(`damage ${node} ${how}`);
     if (this.running.has(node)) throw new Error(`damageLog(${node}) while it runs`);
     return `${how} ${random.nextInt(1, 100)} bytes at the tail`;

@@ -41,12 +41,13 @@ function only(spec: string): Nemesis {
 describe('spec parsing', () => {
   it('parses kinds with default and explicit variants', () => {
     expect(parseNemesisSpec('partition,kill').map((s) => s.name)).toEqual(['partition:random', 'kill:random']);
-    expect(parseNemesisSpec(' partition:halves , kill:leader,transfer,flaky,disk:corrupt').map((s) => s.name)).toEqual([
+    expect(parseNemesisSpec(' partition:halves , kill:leader,transfer,flaky,disk:garble,disk-synced').map((s) => s.name)).toEqual([
       'partition:halves',
       'kill:leader',
       'transfer',
       'flaky:both',
-      'disk:corrupt',
+      'disk:garble',
+      'disk-synced',
     ]);
     expect(parseNemesisSpec(['pause:minority', 'partition:majorities-ring,flaky:loss']).map((s) => s.name)).toEqual([
       'pause:minority',
@@ -184,24 +185,49 @@ describe('nemeses', () => {
     expect(allHealthy(faults)).toBe(true);
   });
 
-  it('disk: kills a node, damages its log, and reports recovery or a loud refusal on restart', async () => {
+  it('disk: kills a node, damages only its unsynced tail, and reports recovery or a loud refusal on restart', async () => {
     for (const refuse of [false, true]) {
       const { db, ctx } = setup(8);
-      const nemesis = only('disk:truncate');
-      const started = (await nemesis.start(ctx)) as { value: { node: string; how: string; damage: string } };
+      const nemesis = only('disk:cut');
+      const started = (await nemesis.start(ctx)) as { f: string; value: { node: string; how: string; damage: string } };
       const node = started.value.node;
-      expect(started.value.how).toBe('truncate');
-      expect(started.value.damage).toMatch(/^truncate \d+ bytes at the tail$/);
-      expect(db.calls).toEqual([`kill ${node}`, `damage ${node} truncate`]);
+      expect(started.f).toBe('start-disk');
+      expect(started.value.how).toBe('cut');
+      expect(started.value.damage).toMatch(/^cut \d+ bytes at the tail$/);
+      expect(db.calls).toEqual([`kill ${node}`, `damage ${node} cut`]);
       if (refuse) db.refuseStart.add(node);
       const stopped = await nemesis.stop(ctx);
       expect(stopped.value).toMatchObject(
         refuse
-          ? { node, outcome: 'refused', error: `${node} refused to start: log checksum mismatch at the tail` }
-          : { node, outcome: 'recovered' },
+          ? { node, outcome: 'refused', expected: 'recovered', error: `${node} refused to start: log checksum mismatch at the tail` }
+          : { node, outcome: 'recovered', expected: 'recovered' },
       );
       expect(db.isRunning(node)).toBe(!refuse);
     }
+  });
+
+  it('disk-synced: damages synced data, expects a refusal, and never leaves fewer than a majority able to start', async () => {
+    const { db, ctx } = setup(8);
+    const nemesis = only('disk-synced');
+    expect(nemesis.name).toBe('disk-synced');
+    // A node that starts on damaged synced data is recorded against what was expected.
+    const first = (await nemesis.start(ctx)) as { f: string; value: { node: string; how: string } };
+    expect(first).toMatchObject({ f: 'start-disk-synced', value: { how: 'synced' } });
+    expect(db.calls).toContain(`damage ${first.value.node} synced`);
+    expect((await nemesis.stop(ctx)).value).toMatchObject({ node: first.value.node, outcome: 'recovered', expected: 'refused' });
+    // Refusals keep the node down; with 5 nodes only 2 may be, so the third start damages nothing.
+    for (let i = 0; i < 2; i++) {
+      const started = (await nemesis.start(ctx)) as { value: { node: string } };
+      db.refuseStart.add(started.value.node);
+      expect((await nemesis.stop(ctx)).value).toMatchObject({ outcome: 'refused', expected: 'refused' });
+    }
+    const calls = db.calls.length;
+    const third = await nemesis.start(ctx);
+    expect(third).toEqual({
+      f: 'start-disk-synced',
+      value: { error: '2 node(s) already refused to start; another would leave no majority' },
+    });
+    expect(db.calls.length).toBe(calls);
   });
 
   it('transfer: a storm asks for a transfer every interval until stopped', async () => {

@@ -152,7 +152,7 @@ describe('schedule', () => {
   it('a node that refuses to start after disk damage is reported by the final heal', async () => {
     const r = await run({
       seed: 6,
-      spec: 'disk:corrupt',
+      spec: 'disk:garble',
       timeLimitMs: 25_000,
       before: (db) => {
         for (const node of NODES) db.refuseStart.add(node);
@@ -160,7 +160,7 @@ describe('schedule', () => {
     });
     const stop = r.result.records.find((x) => x.f === 'stop-disk')!;
     const node = (stop.value as { node: string }).node;
-    expect(stop.value).toMatchObject({ how: 'corrupt', outcome: 'refused' });
+    expect(stop.value).toMatchObject({ how: 'garble', outcome: 'refused' });
     expect(r.result.healProblems).toEqual([`${node}: did not start: ${node} refused to start: log checksum mismatch at the tail`]);
     expect(r.lines.at(-1)).toContain('heal incomplete');
   });

@@ -1,23 +1,14 @@
 // The nemesis's Db over a local cluster of `skepsis node` processes: kill -9, restart, pause and
-// resume, the current leader, leadership transfer and damage to a killed node's WAL tail. Control
+// resume, the current leader, leadership transfer and damage to a killed node's WAL (wal-damage.ts). Control
 // calls go to the nodes directly (never through the proxies), each with a time bound.
 
-import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Db } from '../../../nemesis/types.js';
 import type { Random } from '../../raft/random.js';
 import type { LocalCluster } from './local-cluster.js';
 import { controlJson, processDb } from '../process-db.js';
+import { damageSynced, damageUnsynced } from './wal-damage.js';
 
-/** The newest WAL segment of a node's data directory (see src/node/storage/disk-storage.ts). */
-export async function newestWalSegment(dataDir: string): Promise<string | undefined> {
-  try {
-    const names = (await readdir(join(dataDir, 'wal'))).filter((name) => name.endsWith('.wal')).sort();
-    return names.length > 0 ? join(dataDir, 'wal', names[names.length - 1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { newestWalSegment } from './wal-damage.js';
 
 /** The node among `ids` that says it leads at the highest term, asking every running, unpaused one. */
 export async function leaderAmong(cluster: LocalCluster, ids: readonly string[]): Promise<string | undefined> {
@@ -70,27 +61,8 @@ export function createClusterDb(cluster: LocalCluster, log: (line: string) => vo
     },
     async damageLog(id, how, random: Random) {
       if (node(id).running) throw new Error(`damageLog: ${id} is running; kill it first`);
-      const file = await newestWalSegment(cluster.dataDir(id));
-      if (file === undefined) return `${id}: no WAL segment to damage`;
-      const size = (await stat(file)).size;
-      if (size === 0) return `${id}: ${file} is empty; nothing to damage`;
-      const handle = await open(file, 'r+');
-      try {
-        if (how === 'truncate') {
-          const cut = random.nextInt(1, Math.max(2, Math.min(size, 256) + 1));
-          await handle.truncate(size - cut);
-          return `${id}: truncated ${cut} bytes off ${file} (${size} -> ${size - cut})`;
-        }
-        const span = Math.min(size, 256);
-        const offset = size - 1 - random.nextInt(0, Math.max(1, span));
-        const byte = Buffer.alloc(1);
-        await handle.read(byte, 0, 1, offset);
-        byte[0] ^= 0xff;
-        await handle.write(byte, 0, 1, offset);
-        return `${id}: flipped the byte at offset ${offset} of ${file} (size ${size})`;
-      } finally {
-        await handle.close();
-      }
+      if (how !== 'synced') return damageUnsynced(id, cluster.dataDir(id), how, random);
+      return (await damageSynced(id, cluster.dataDir(id), random)) ?? `${id}: the WAL holds no synced record but its last; nothing done`;
     },
   };
   return db;
