@@ -2,6 +2,7 @@
 // their options from command-line text. Errors name the bad value and what is allowed.
 
 import { kvWorkload } from './kv.js';
+import { linKvWorkload } from './lin-kv.js';
 import { describeOptions, resolveOptions, WorkloadOptionsError } from './options.js';
 import { registerWorkload } from './register.js';
 import { setWorkload } from './set.js';
@@ -10,13 +11,14 @@ import type { Workload } from './types.js';
 export { WorkloadOptionsError } from './options.js';
 export type { Workload } from './types.js';
 
-export const WORKLOAD_NAMES = ['register', 'kv', 'set'] as const;
+export const WORKLOAD_NAMES = ['register', 'kv', 'set', 'lin-kv'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 const workloads: Record<WorkloadName, Workload<any>> = {
   register: registerWorkload,
   kv: kvWorkload,
   set: setWorkload,
+  'lin-kv': linKvWorkload,
 };
 
 export function isWorkloadName(name: string): name is WorkloadName {
