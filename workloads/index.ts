@@ -3,6 +3,7 @@
 
 import { kvWorkload } from './kv.js';
 import { linKvWorkload } from './lin-kv.js';
+import { broadcastWorkload, echoWorkload, gCounterWorkload, gSetWorkload, pnCounterWorkload, uniqueIdsWorkload } from './maelstrom.js';
 import { describeOptions, resolveOptions, WorkloadOptionsError } from './options.js';
 import { registerWorkload } from './register.js';
 import { setWorkload } from './set.js';
@@ -11,7 +12,7 @@ import type { Workload } from './types.js';
 export { WorkloadOptionsError } from './options.js';
 export type { Workload } from './types.js';
 
-export const WORKLOAD_NAMES = ['register', 'kv', 'set', 'lin-kv'] as const;
+export const WORKLOAD_NAMES = ['register', 'kv', 'set', 'lin-kv', 'g-set', 'broadcast', 'g-counter', 'pn-counter', 'unique-ids', 'echo'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 const workloads: Record<WorkloadName, Workload<any>> = {
@@ -19,6 +20,12 @@ const workloads: Record<WorkloadName, Workload<any>> = {
   kv: kvWorkload,
   set: setWorkload,
   'lin-kv': linKvWorkload,
+  'g-set': gSetWorkload,
+  broadcast: broadcastWorkload,
+  'g-counter': gCounterWorkload,
+  'pn-counter': pnCounterWorkload,
+  'unique-ids': uniqueIdsWorkload,
+  echo: echoWorkload,
 };
 
 export function isWorkloadName(name: string): name is WorkloadName {

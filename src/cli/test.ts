@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupportedNemeses } from '../../nemesis/nemesis.js';
 import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
 import { missingNetReason, netCapabilities } from '../harness/network.js';
-import { parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
+import { getWorkload, isWorkloadName, parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
 import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
 import { NET_NAMES, type NetName, parseTargetOptions, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
 import { killAllNodes } from '../harness/launcher.js';
@@ -87,6 +87,10 @@ export function buildTestConfig(args: TestArgs) {
     throw new UsageError(`--net router is for targets whose messages the harness routes (${TARGETS.filter((t) => t.defaultNet === 'router').map((t) => t.name).join(', ')}), not --db ${target.name}`);
   if (target.workloads !== undefined && !target.workloads.includes(args.workload))
     throw new UsageError(`--db ${target.name} runs --workload ${target.workloads.join(', ')}, not ${args.workload}`);
+  if (isWorkloadName(args.workload) && getWorkload(args.workload).messages !== undefined && target.workloads === undefined)
+    throw new UsageError(
+      `--workload ${args.workload} sends Maelstrom messages; it runs on --db ${TARGETS.filter((t) => t.workloads?.includes(args.workload)).map((t) => t.name).join(', ')}, not --db ${target.name}`,
+    );
   if ((args.bin !== undefined || args.binArg.length > 0) && target.name !== 'maelstrom')
     throw new UsageError(`--bin and --bin-arg are for --db maelstrom, not --db ${target.name}`);
   let dbOptions: Record<string, string>;

@@ -118,6 +118,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       options: config.dbOptions,
       unsafeBugs: config.unsafeBugs,
       nodeArgs: config.nodeArgs,
+      workload: config.workload,
       bin: config.bin,
       binArgs: config.binArgs,
       runId: String(started.getTime()),
@@ -157,7 +158,12 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     const history = recorder;
 
     const timing = { attemptTimeoutMs: Math.min(1000, config.opTimeoutMs), deadlineMs: Math.max(1, config.opTimeoutMs - 250) };
-    const clientFactory = (processId: number) => kvStoreClient(workload, cluster.client(processId, ids[processId % ids.length], timing));
+    const clientFactory = (processId: number) => {
+      const home = ids[processId % ids.length];
+      // Message workloads (g-set, broadcast ...) run only on targets with a messageClient (checked up front in cli/test.ts).
+      if (workload.messages && cluster.messageClient) return cluster.messageClient(workload.messages, processId, home, timing);
+      return kvStoreClient(workload, cluster.client(processId, home, timing));
+    };
     const net: Net = cluster.net ?? network.net;
     const db = cluster.db;
     const onOuterAbort = () => {

@@ -6,6 +6,7 @@
 import type { Db, DbCapability, Net } from '../../nemesis/types.js';
 import type { RouterStats } from './maelstrom/router.js';
 import type { KvStore } from '../../workloads/kv-command.js';
+import type { Client, MessageCodec } from '../../workloads/types.js';
 
 /** How links are made: through the harness's proxies, on network hosts, or direct (no faults). */
 export type NetName = 'proxy' | 'hosts' | 'direct' | 'router';
@@ -56,6 +57,8 @@ export interface TargetSetup {
   /** Our node's --unsafe-bug and --node-arg (other targets refuse them in validate). */
   unsafeBugs: readonly string[];
   nodeArgs: readonly string[];
+  /** The workload's name (a Maelstrom broadcast run sends `topology` first). */
+  workload?: string;
   /** --bin and --bin-arg: the node program of targets that run a user's binary (maelstrom). */
   bin?: string;
   binArgs?: readonly string[];
@@ -75,6 +78,8 @@ export interface TargetCluster {
   waitForLeader(options: { timeoutMs: number; signal?: AbortSignal }): Promise<string | undefined>;
   /** A client for one client process, bound to its home node. */
   client(processId: number, home: string, timing: ClientTiming): KvStore;
+  /** A client for a message workload (g-set, broadcast ...), for targets that list such workloads. */
+  messageClient?(codec: MessageCodec, processId: number, home: string, timing: ClientTiming): Client;
   /** The target's own Net, for targets whose network is the harness itself (--net router). */
   net?: Net;
   /** Message counts of a routed network (results.json `messages`), read after the nodes stop. */

@@ -3,7 +3,8 @@
 // through the router, so client links can be cut too. One request per operation, no retries: a
 // timeout or an indefinite error is `info`; a definite error is `fail`.
 
-import { CAS_MISMATCH, type KvReply, type KvStore } from '../../../workloads/kv-command.js';
+import { CAS_MISMATCH, errorText, type KvReply, type KvStore } from '../../../workloads/kv-command.js';
+import type { Client, Completion, MessageCodec } from '../../../workloads/types.js';
 import { DEFINITE_ERROR_CODES, ERROR_KEY_DOES_NOT_EXIST, ERROR_PRECONDITION_FAILED, type MaelstromBody } from './protocol.js';
 import type { Router } from './router.js';
 
@@ -96,5 +97,25 @@ export function maelstromKvStore(rpc: MaelstromRpcClient, home: string): KvStore
       return expect(body, 'cas_ok');
     },
     close: () => rpc.close(),
+  };
+}
+
+/** A Client for a message workload: the codec's request, Maelstrom's error semantics, the codec's reading of the reply. */
+export function maelstromMessageClient(codec: MessageCodec, rpc: MaelstromRpcClient, home: string): Client {
+  return {
+    async invoke(op, signal): Promise<Completion> {
+      let body: MaelstromBody;
+      try {
+        body = await rpc.request(home, codec.request(op), signal);
+      } catch (error) {
+        return { type: 'info', error: errorText(error) };
+      }
+      const failed = errorReply(body);
+      if (failed !== undefined) return failed.type === 'fail' ? { type: 'fail', error: failed.error } : { type: 'info', error: failed.type === 'info' ? failed.error : 'error' };
+      return codec.response(op, body);
+    },
+    async close() {
+      rpc.close();
+    },
   };
 }

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { Random } from '../../raft/random.js';
 import { processDb } from '../process-db.js';
 import { type Target, TargetOptionError } from '../types.js';
-import { MaelstromRpcClient, maelstromKvStore } from './client.js';
+import { MaelstromRpcClient, maelstromKvStore, maelstromMessageClient } from './client.js';
 import { MaelstromNode } from './node-process.js';
 import { Router } from './router.js';
 import { createServices } from './services.js';
 
 /** The workloads this target's clients can run. */
-export const MAELSTROM_WORKLOADS = ['lin-kv'] as const;
+export const MAELSTROM_WORKLOADS = ['lin-kv', 'g-set', 'broadcast', 'g-counter', 'pn-counter', 'unique-ids', 'echo'] as const;
 
 /** Why `bin` cannot be run, or undefined. */
 export function binProblem(bin: string | undefined): string | undefined {
@@ -84,6 +84,7 @@ export const maelstromTarget: Target = {
       async start() {
         try {
           for (const node of nodes.values()) await node.start();
+          if (setup.workload === 'broadcast') await sendTopology(router, setup.ids, setup.log);
         } catch (error) {
           await killAll();
           throw error;
@@ -91,6 +92,8 @@ export const maelstromTarget: Target = {
       },
       // No leader to wait for: a node that answered init is up.
       waitForLeader: async () => setup.ids[0],
+      messageClient: (codec, processId, home, timing) =>
+        maelstromMessageClient(codec, new MaelstromRpcClient(router, `c${processId + 1}`, timing.deadlineMs), home),
       client: (processId, home, timing) => maelstromKvStore(new MaelstromRpcClient(router, `c${processId + 1}`, timing.deadlineMs), home),
       stop: killAll,
       kill: killAll,
@@ -98,3 +101,17 @@ export const maelstromTarget: Target = {
     };
   },
 };
+
+/** Maelstrom's broadcast workload tells each node its neighbours first; here every other node (Maelstrom's `total` topology). */
+async function sendTopology(router: Router, ids: readonly string[], log: (line: string) => void): Promise<void> {
+  const topology = Object.fromEntries(ids.map((id) => [id, ids.filter((other) => other !== id)]));
+  const rpc = new MaelstromRpcClient(router, 'c0', 5000);
+  try {
+    for (const id of ids) {
+      const reply = await rpc.request(id, { type: 'topology', topology }).catch((error: Error) => ({ type: `no answer (${error.message})` }));
+      if (reply.type !== 'topology_ok') log(`${id} answered topology with ${reply.type}`);
+    }
+  } finally {
+    rpc.close();
+  }
+}
