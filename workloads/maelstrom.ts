@@ -113,11 +113,18 @@ export function checkEveryFinalRead(name: string, history: History): WorkloadChe
       summary: `${name}: invalid: ${bad.length} of ${reads.length} final reads miss or invent elements; first, process ${first.read.process}: ${first.result.summary.replace(/^set: invalid: /, '')}`,
     };
   }
-  return { valid: true, summary: `${name}: valid: ${reads.length} final reads each hold all ${adds.filter((a) => a.status === 'ok').length} acknowledged elements` };
+  return {
+    valid: true,
+    summary: `${name}: valid: ${reads.length} final reads each hold all ${adds.filter((a) => a.status === 'ok').length} acknowledged elements`,
+  };
 }
 
-const readOk = (field: string) => (op: OpSpec, body: MessageBody): Completion =>
-  op.f === 'read' ? (expectType(op, body, 'read_ok') ?? { type: 'ok', value: body[field] }) : (expectType(op, body, `${op.f === 'add' ? 'add' : op.f}_ok`) ?? { type: 'ok', value: op.value });
+const readOk =
+  (field: string) =>
+  (op: OpSpec, body: MessageBody): Completion =>
+    op.f === 'read'
+      ? (expectType(op, body, 'read_ok') ?? { type: 'ok', value: body[field] })
+      : (expectType(op, body, `${op.f === 'add' ? 'add' : op.f}_ok`) ?? { type: 'ok', value: op.value });
 
 export const gSetWorkload = messageWorkload(
   'g-set',

@@ -82,14 +82,22 @@ export function buildTestConfig(args: TestArgs) {
     throw new UsageError(`--no-proxy means --net direct; it cannot go with --net ${args.net}`);
   const net: NetName = (args.net as NetName | undefined) ?? (args.proxy || target.defaultNet === 'router' ? target.defaultNet : 'direct');
   if (target.defaultNet === 'router' && net !== 'router')
-    throw new UsageError(`--db ${target.name} is its own network (--net router: every message passes the harness); --net ${net} / --no-proxy cannot go with it`);
+    throw new UsageError(
+      `--db ${target.name} is its own network (--net router: every message passes the harness); --net ${net} / --no-proxy cannot go with it`,
+    );
   if (target.defaultNet !== 'router' && net === 'router')
-    throw new UsageError(`--net router is for targets whose messages the harness routes (${TARGETS.filter((t) => t.defaultNet === 'router').map((t) => t.name).join(', ')}), not --db ${target.name}`);
+    throw new UsageError(
+      `--net router is for targets whose messages the harness routes (${TARGETS.filter((t) => t.defaultNet === 'router')
+        .map((t) => t.name)
+        .join(', ')}), not --db ${target.name}`,
+    );
   if (target.workloads !== undefined && !target.workloads.includes(args.workload))
     throw new UsageError(`--db ${target.name} runs --workload ${target.workloads.join(', ')}, not ${args.workload}`);
   if (isWorkloadName(args.workload) && getWorkload(args.workload).messages !== undefined && target.workloads === undefined)
     throw new UsageError(
-      `--workload ${args.workload} sends Maelstrom messages; it runs on --db ${TARGETS.filter((t) => t.workloads?.includes(args.workload)).map((t) => t.name).join(', ')}, not --db ${target.name}`,
+      `--workload ${args.workload} sends Maelstrom messages; it runs on --db ${TARGETS.filter((t) => t.workloads?.includes(args.workload))
+        .map((t) => t.name)
+        .join(', ')}, not --db ${target.name}`,
     );
   if ((args.bin !== undefined || args.binArg.length > 0) && target.name !== 'maelstrom')
     throw new UsageError(`--bin and --bin-arg are for --db maelstrom, not --db ${target.name}`);

@@ -131,7 +131,10 @@ export interface Target {
    * Checks the options and the prerequisites before anything starts, and returns the store's
    * version (for test.json and the report). Throws TargetOptionError or TargetUnavailableError.
    */
-  validate(options: Record<string, string>, extra: { unsafeBugs: readonly string[]; nodeArgs: readonly string[]; bin?: string }): { version: string };
+  validate(
+    options: Record<string, string>,
+    extra: { unsafeBugs: readonly string[]; nodeArgs: readonly string[]; bin?: string },
+  ): { version: string };
   /** Lays out a cluster (nothing starts). */
   prepare(setup: TargetSetup): Promise<TargetCluster>;
 }

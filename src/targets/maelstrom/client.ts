@@ -111,7 +111,10 @@ export function maelstromMessageClient(codec: MessageCodec, rpc: MaelstromRpcCli
         return { type: 'info', error: errorText(error) };
       }
       const failed = errorReply(body);
-      if (failed !== undefined) return failed.type === 'fail' ? { type: 'fail', error: failed.error } : { type: 'info', error: failed.type === 'info' ? failed.error : 'error' };
+      if (failed !== undefined)
+        return failed.type === 'fail'
+          ? { type: 'fail', error: failed.error }
+          : { type: 'info', error: failed.type === 'info' ? failed.error : 'error' };
       return codec.response(op, body);
     },
     async close() {

@@ -144,7 +144,10 @@ export class MaelstromNode implements Endpoint {
 
 function tail(file: string, lines = 20): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '(no log)';
   }

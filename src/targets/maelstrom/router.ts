@@ -127,7 +127,8 @@ export class Router {
     }
     const { src, dest } = message;
     const endpointOf = (): { endpoint: Endpoint | undefined; kind: keyof RouterStats['totals'] } | undefined => {
-      if (this.nodes.has(dest)) return { endpoint: this.nodes.get(dest), kind: CLIENT_ID.test(src) ? 'clients' : this.services.has(src) ? 'services' : 'nodes' };
+      if (this.nodes.has(dest))
+        return { endpoint: this.nodes.get(dest), kind: CLIENT_ID.test(src) ? 'clients' : this.services.has(src) ? 'services' : 'nodes' };
       if (this.services.has(dest)) return { endpoint: this.services.get(dest), kind: 'services' };
       if (CLIENT_ID.test(dest) && this.nodes.has(src)) {
         const client = this.clients.get(dest);

@@ -71,7 +71,11 @@ export function createServices(reply: (message: MaelstromMessage) => void): Map<
   let ts = 0;
   services.set('lin-tso', {
     deliver(message) {
-      answer('lin-tso', message, message.body.type === 'ts' ? { type: 'ts_ok', ts: ++ts } : error(ERROR_NOT_SUPPORTED, `${message.body.type} is not supported`));
+      answer(
+        'lin-tso',
+        message,
+        message.body.type === 'ts' ? { type: 'ts_ok', ts: ++ts } : error(ERROR_NOT_SUPPORTED, `${message.body.type} is not supported`),
+      );
       return true;
     },
   });

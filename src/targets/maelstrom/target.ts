@@ -108,7 +108,9 @@ async function sendTopology(router: Router, ids: readonly string[], log: (line: 
   const rpc = new MaelstromRpcClient(router, 'c0', 5000);
   try {
     for (const id of ids) {
-      const reply = await rpc.request(id, { type: 'topology', topology }).catch((error: Error) => ({ type: `no answer (${error.message})` }));
+      const reply = await rpc
+        .request(id, { type: 'topology', topology })
+        .catch((error: Error) => ({ type: `no answer (${error.message})` }));
       if (reply.type !== 'topology_ok') log(`${id} answered topology with ${reply.type}`);
     }
   } finally {
