@@ -50,6 +50,7 @@ export class MaelstromNode implements Endpoint {
   private child: ChildProcessWithoutNullStreams | undefined;
   private exited: Promise<void> = Promise.resolve();
   private initMsgId = 0;
+  private corked = false;
   /** How each incarnation ended, newest last. */
   readonly exits: string[] = [];
 
@@ -59,10 +60,24 @@ export class MaelstromNode implements Endpoint {
     return this.child !== undefined;
   }
 
-  deliver(message: MaelstromMessage): boolean {
+  deliver(message: MaelstromMessage, line?: string): boolean {
+    return this.writeLine(line ?? renderMessage(message));
+  }
+
+  /** Writes one line to the node's stdin; false when it is down or over its bound. */
+  writeLine(line: string): boolean {
     const child = this.child;
     if (child === undefined || child.stdin.writableLength > STDIN_BYTES_MAX) return false;
-    child.stdin.write(`${renderMessage(message)}\n`);
+    // Lines written in one tick go out in one write (a syscall per message would cap the router).
+    if (!this.corked) {
+      this.corked = true;
+      child.stdin.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        child.stdin.uncork();
+      });
+    }
+    child.stdin.write(`${line}\n`);
     return true;
   }
 

@@ -12,8 +12,9 @@ import { describeMessage, type MaelstromMessage, parseMessage } from './protocol
 
 /** Something that takes delivered messages: a node's stdin, a client, a service. */
 export interface Endpoint {
-  /** Delivers; false when the endpoint could not take it (a node that is down or overloaded). */
-  deliver(message: MaelstromMessage): boolean;
+  /** Delivers; false when the endpoint could not take it (a node that is down or overloaded).
+   * `line` is the message's text as its sender wrote it, when it came as a line (saves rendering it again). */
+  deliver(message: MaelstromMessage, line?: string): boolean;
 }
 
 /** What happened to the messages of one directed link (clients are one end, `client`). */
@@ -115,11 +116,11 @@ export class Router {
       this.complain(`${from}: malformed line (${parsed.error}): ${line.slice(0, 200)}`);
       return;
     }
-    this.send(parsed, from);
+    this.send(parsed, from, line);
   }
 
   /** Sends a message; `from` is who really sent it (a node cannot speak for another). */
-  send(message: MaelstromMessage, from = message.src): void {
+  send(message: MaelstromMessage, from = message.src, line?: string): void {
     if (message.src !== from) {
       this.malformed++;
       this.complain(`${from}: message claims src ${JSON.stringify(message.src)}; dropped: ${describeMessage(message)}`);
@@ -167,7 +168,7 @@ export class Router {
       return;
     }
     const deliver = () => {
-      if (target.endpoint?.deliver(message)) {
+      if (target.endpoint?.deliver(message, line)) {
         counts.delivered++;
         total.delivered++;
       } else {
