@@ -2,6 +2,8 @@
 // their options from command-line text. Errors name the bad value and what is allowed.
 
 import { kvWorkload } from './kv.js';
+import { linKvWorkload } from './lin-kv.js';
+import { broadcastWorkload, echoWorkload, gCounterWorkload, gSetWorkload, pnCounterWorkload, uniqueIdsWorkload } from './maelstrom.js';
 import { describeOptions, resolveOptions, WorkloadOptionsError } from './options.js';
 import { registerWorkload } from './register.js';
 import { setWorkload } from './set.js';
@@ -10,13 +12,20 @@ import type { Workload } from './types.js';
 export { WorkloadOptionsError } from './options.js';
 export type { Workload } from './types.js';
 
-export const WORKLOAD_NAMES = ['register', 'kv', 'set'] as const;
+export const WORKLOAD_NAMES = ['register', 'kv', 'set', 'lin-kv', 'g-set', 'broadcast', 'g-counter', 'pn-counter', 'unique-ids', 'echo'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 const workloads: Record<WorkloadName, Workload<any>> = {
   register: registerWorkload,
   kv: kvWorkload,
   set: setWorkload,
+  'lin-kv': linKvWorkload,
+  'g-set': gSetWorkload,
+  broadcast: broadcastWorkload,
+  'g-counter': gCounterWorkload,
+  'pn-counter': pnCounterWorkload,
+  'unique-ids': uniqueIdsWorkload,
+  echo: echoWorkload,
 };
 
 export function isWorkloadName(name: string): name is WorkloadName {

@@ -47,6 +47,30 @@ export interface WorkloadCheckResult {
   summary: string;
 }
 
+/** A request or reply body in the Maelstrom style: `type` and its fields (no msg_id / in_reply_to). */
+export interface MessageBody {
+  type: string;
+  [field: string]: unknown;
+}
+
+/**
+ * How a workload whose ops are messages, not KV commands (g-set, broadcast, counters, unique-ids,
+ * echo), asks and reads answers. Only targets whose clients carry messages (Target.workloads lists
+ * the workload: maelstrom) run these; errors are judged by the client (definite: fail, else info)
+ * before `response` sees a body.
+ */
+export interface MessageCodec {
+  request(op: OpSpec): MessageBody;
+  /** The completion for a reply that is not an error. */
+  response(op: OpSpec, body: MessageBody): Completion;
+}
+
+/** A target's channel for message workloads: one request, its reply (rejects on timeout or abort). */
+export interface MessageChannel {
+  request(body: MessageBody, signal?: AbortSignal): Promise<MessageBody>;
+  close(): void;
+}
+
 /** What a final generator may look at: everything recorded so far (e.g. which keys were touched). */
 export interface FinalContext {
   events: readonly HistoryEvent[];
@@ -70,6 +94,8 @@ export interface Workload<O extends object = Record<string, unknown>> {
   finalGenerator?(options: Partial<O> | undefined, context: FinalContext): Generator;
   /** Checks beyond linearizability, on the whole recorded history. */
   check?(history: History): WorkloadCheckResult;
+  /** Set by workloads whose ops are messages (then encode/decode refuse every op). */
+  readonly messages?: MessageCodec;
   /** How a client carries out one of this workload's ops on a key-value store. */
   encode(op: OpSpec): KvCommand;
   /** The completion for a definite reply from the store (timeouts are the client's `info`). */

@@ -38,7 +38,7 @@ async function commandsFor(argv: string[]): Promise<Command[]> {
 class CliUsageFailure extends Error {}
 
 /** The flags that may be given several times and collect every value (both spellings yargs sets). */
-const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt', 'db-opt', 'dbOpt']);
+const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt', 'db-opt', 'dbOpt', 'bin-arg', 'binArg']);
 
 /**
  * Runs the CLI on `argv` (without node and script); resolves to the exit code. An error no command

@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupportedNemeses } from '../../nemesis/nemesis.js';
 import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
 import { missingNetReason, netCapabilities } from '../harness/network.js';
-import { parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
+import { getWorkload, isWorkloadName, parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
 import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
 import { NET_NAMES, type NetName, parseTargetOptions, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
 import { killAllNodes } from '../harness/launcher.js';
@@ -33,6 +33,8 @@ export interface TestArgs {
   db: string;
   dbOpt: string[];
   net?: string;
+  bin?: string;
+  binArg: string[];
   opTimeoutMs: number;
   checkTimeout: number;
   quiet: boolean;
@@ -78,12 +80,32 @@ export function buildTestConfig(args: TestArgs) {
     throw new UsageError(`--net must be one of ${NET_NAMES.join(', ')}, got ${JSON.stringify(args.net)}`);
   if (args.net !== undefined && !args.proxy && args.net !== 'direct')
     throw new UsageError(`--no-proxy means --net direct; it cannot go with --net ${args.net}`);
-  const net: NetName = (args.net as NetName | undefined) ?? (args.proxy ? target.defaultNet : 'direct');
+  const net: NetName = (args.net as NetName | undefined) ?? (args.proxy || target.defaultNet === 'router' ? target.defaultNet : 'direct');
+  if (target.defaultNet === 'router' && net !== 'router')
+    throw new UsageError(
+      `--db ${target.name} is its own network (--net router: every message passes the harness); --net ${net} / --no-proxy cannot go with it`,
+    );
+  if (target.defaultNet !== 'router' && net === 'router')
+    throw new UsageError(
+      `--net router is for targets whose messages the harness routes (${TARGETS.filter((t) => t.defaultNet === 'router')
+        .map((t) => t.name)
+        .join(', ')}), not --db ${target.name}`,
+    );
+  if (target.workloads !== undefined && !target.workloads.includes(args.workload))
+    throw new UsageError(`--db ${target.name} runs --workload ${target.workloads.join(', ')}, not ${args.workload}`);
+  if (isWorkloadName(args.workload) && getWorkload(args.workload).messages !== undefined && target.workloads === undefined)
+    throw new UsageError(
+      `--workload ${args.workload} sends Maelstrom messages; it runs on --db ${TARGETS.filter((t) => t.workloads?.includes(args.workload))
+        .map((t) => t.name)
+        .join(', ')}, not --db ${target.name}`,
+    );
+  if ((args.bin !== undefined || args.binArg.length > 0) && target.name !== 'maelstrom')
+    throw new UsageError(`--bin and --bin-arg are for --db maelstrom, not --db ${target.name}`);
   let dbOptions: Record<string, string>;
   let dbVersion: string;
   try {
     dbOptions = parseTargetOptions(target, args.dbOpt);
-    dbVersion = target.validate(dbOptions, { unsafeBugs, nodeArgs: args.nodeArg }).version;
+    dbVersion = target.validate(dbOptions, { unsafeBugs, nodeArgs: args.nodeArg, bin: args.bin }).version;
   } catch (error) {
     if (error instanceof TargetOptionError || error instanceof TargetUnavailableError) throw new UsageError(error.message);
     throw error;
@@ -123,6 +145,8 @@ export function buildTestConfig(args: TestArgs) {
     'npx skepsis test',
     ...(args.db === 'skepsis' ? [] : [`--db ${args.db}`]),
     ...args.dbOpt.map((o) => `--db-opt ${shellQuote(o)}`),
+    ...(args.bin !== undefined ? [`--bin ${shellQuote(args.bin)}`] : []),
+    ...args.binArg.map((arg) => `--bin-arg=${shellQuote(arg)}`),
     ...(net === target.defaultNet ? [] : [`--net ${net}`]),
     `--nodes ${nodes}`,
     `--workload ${args.workload}`,
@@ -151,6 +175,7 @@ export function buildTestConfig(args: TestArgs) {
     dbOptions,
     dbVersion,
     net,
+    ...(args.bin !== undefined ? { bin: args.bin, binArgs: args.binArg } : {}),
     opTimeoutMs,
     checkTimeoutMs: Math.round(checkTimeoutSec * 1000),
     command,
@@ -298,6 +323,13 @@ export function addTestOptions(command: Argv, withDefaults: boolean): Argv {
     .option('net', {
       type: 'string',
       describe: `how links are made: proxy (relays the harness controls; no privileges), hosts (a network namespace per node, cuts at the IP level; root), direct (no network faults). Default: ${TARGETS.map((t) => `${t.defaultNet} for ${t.name}`).join(', ')}`,
+    })
+    .option('bin', { type: 'string', describe: '--db maelstrom: the node program (a Maelstrom-protocol binary)' })
+    .option('bin-arg', {
+      type: 'string',
+      array: true,
+      default: [],
+      describe: '--db maelstrom: an argument for the node program (repeatable), e.g. --bin-arg=--verbose',
     })
     .option('proxy', {
       type: 'boolean',

@@ -16,7 +16,7 @@ import { getWorkload } from '../../workloads/index.js';
 import { getTarget } from '../targets/index.js';
 import { checkNodeLogs, type NodeLogCheck } from './node-logs.js';
 import { renderReport } from './report.js';
-import { combineValidity, type FaultWindow, type LinkTraffic, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
+import { combineValidity, type FaultWindow, type LinkTraffic, type MessageStats, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
 
 /**
  * What only the run itself knew (its problems, whether it was interrupted, how long it took, how the
@@ -29,6 +29,7 @@ export interface AnalyzeExtras {
   elapsedMs?: number;
   nodeExits?: Record<string, string[]>;
   links?: LinkTraffic | null;
+  messages?: MessageStats | null;
   /** Overrides the check budget in test.json. */
   checkTimeoutMs?: number;
   progress?: (line: string) => void;
@@ -150,6 +151,7 @@ function previousRunFacts(dir: string): AnalyzeExtras {
     elapsedMs: typeof previous.elapsedMs === 'number' ? previous.elapsedMs : undefined,
     nodeExits: isRecord(previous.nodeExits) ? (previous.nodeExits as Record<string, string[]>) : undefined,
     links: isRecord(previous.links) ? (previous.links as unknown as LinkTraffic) : undefined,
+    messages: isRecord(previous.messages) ? (previous.messages as unknown as MessageStats) : undefined,
   };
 }
 
@@ -269,6 +271,7 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
     problems,
     nodeExits: extras.nodeExits ?? {},
     links: extras.links ?? null,
+    ...(extras.messages ? { messages: extras.messages } : {}),
     checkElapsedMs,
   };
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

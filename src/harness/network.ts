@@ -19,6 +19,8 @@ const LOOPBACK = '127.0.0.1';
 export function netCapabilities(net: NetName, peerLinksProxied: boolean): NetCapability[] {
   if (net === 'hosts') return ['cut', 'cut-clients'];
   if (net === 'direct') return [];
+  // The target's own router: every message passes the harness, so every fault applies.
+  if (net === 'router') return ['cut', 'cut-clients', 'flaky', 'flaky-clients'];
   return [...(peerLinksProxied ? (['cut', 'flaky'] as const) : []), 'cut-clients', 'flaky-clients'];
 }
 
@@ -51,6 +53,27 @@ export interface RunNetworkOptions {
 
 export async function createRunNetwork(options: RunNetworkOptions): Promise<RunNetwork> {
   const { ids } = options;
+  if (options.net === 'router') {
+    // The target routes its own messages and brings its own Net (TargetCluster.net); nothing listens.
+    const none = (): never => {
+      throw new Error('--net router has no addresses: the target routes its own messages');
+    };
+    return {
+      addressing: {
+        net: 'router',
+        listenHost: none,
+        peerPort: none,
+        clientPort: none,
+        peerAddress: none,
+        clientAddress: none,
+        controlAddress: none,
+        spawnPrefix: () => [],
+      },
+      net: createNet([]),
+      traffic: async () => null,
+      close: async () => {},
+    };
+  }
   if (options.net === 'hosts') {
     const hosts = createHostsNetwork(ids, { log: options.log });
     // Every node is on a host of its own, so all can use the same ports.

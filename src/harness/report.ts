@@ -518,6 +518,7 @@ function renderStats(results: TestResults, latency: LatencyRow[]): string {
       ? `<p class="avail">ops that ended ok: <b>${share(a.overall)}</b> overall, <b>${share(a.duringFaults)}</b> while a fault was active, <b>${share(a.outsideFaults)}</b> outside faults</p>`
       : '<p class="dim">not measured</p>',
     renderLinks(results.links),
+    renderMessages(results.messages),
     '</section>',
   ].join('\n');
 }
@@ -531,6 +532,25 @@ function renderLinks(links: TestResults['links'] | undefined): string {
     '<h2>Links</h2>',
     `<p class="links">peer (${n(peer?.links)} links): <b>${n(peer?.frames)}</b> frames, ${n(peer?.framesCut)} cut, ${n(peer?.framesDropped)} dropped, ${n(peer?.framesOverflow)} over the buffer bound; ` +
       `client (${n(client?.links)} links): <b>${n(client?.connectionsAccepted)}</b> connections, ${n(client?.connectionsBroken)} broken by the proxy</p>`,
+  ].join('\n');
+}
+
+/** A routed network's message counts (--db maelstrom): totals, messages per operation, bad traffic, per link. */
+function renderMessages(messages: TestResults['messages']): string {
+  if (messages === undefined || messages === null) return '';
+  const row = (name: string, c: { sent: number; delivered: number; cut: number; dropped: number; undeliverable: number }) =>
+    `<tr><th>${esc(name)}</th><td>${c.sent}</td><td>${c.delivered}</td><td>${c.cut}</td><td>${c.dropped}</td><td>${c.undeliverable}</td></tr>`;
+  const per = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
+  return [
+    '<h2>Messages</h2>',
+    `<p class="links">per operation: <b>${per(messages.perOperation.nodes)}</b> between nodes (and services), ${per(messages.perOperation.all)} in all; ` +
+      `${messages.malformed} malformed, ${messages.unknownDest} to unknown nodes, ${messages.repliesToNothing} replies to nothing</p>`,
+    '<table class="stats"><tr><th>link</th><th>sent</th><th>delivered</th><th>cut</th><th>dropped</th><th>undeliverable</th></tr>',
+    row('between nodes', messages.totals.nodes),
+    row('clients', messages.totals.clients),
+    row('services', messages.totals.services),
+    ...Object.entries(messages.links).map(([link, counts]) => row(link, counts)),
+    '</table>',
   ].join('\n');
 }
 

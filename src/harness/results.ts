@@ -2,6 +2,7 @@
 // store folder also holds history.jsonl (the checker's format), the nodes' logs and report.html.
 
 import type { Validity } from '../../checker/check.js';
+import type { RouterStats } from '../targets/maelstrom/router.js';
 import type { NodeLogCheck } from './node-logs.js';
 
 /** The ids of a run's nodes: n1..nN. */
@@ -31,7 +32,10 @@ export interface TestConfig {
   /** The store's version as the target reports it (e.g. etcd's `3.4.23`). */
   dbVersion: string;
   /** How links are made (`--net`): proxy, hosts or direct. */
-  net: 'proxy' | 'hosts' | 'direct';
+  net: 'proxy' | 'hosts' | 'direct' | 'router';
+  /** --bin and --bin-arg (targets that run a user's program: maelstrom). */
+  bin?: string;
+  binArgs?: string[];
   /** Runs stored before --net existed say only whether links were proxied. */
   proxies?: boolean;
   opTimeoutMs: number;
@@ -83,6 +87,8 @@ export interface TestResults {
   nodeExits: Record<string, string[]>;
   /** What the proxies did to the traffic (null: the run had no proxies, or their counters were lost). */
   links: LinkTraffic | null;
+  /** A routed network's message counts (--db maelstrom), with messages per operation; absent otherwise. */
+  messages?: MessageStats | null;
   checkElapsedMs: number;
 }
 
@@ -104,6 +110,12 @@ export interface LinkTrafficTotals {
 export interface LinkTraffic {
   peer: LinkTrafficTotals;
   client: LinkTrafficTotals;
+}
+
+/** The router's counts (src/targets/maelstrom/router.ts) and messages per operation, as Maelstrom reports them. */
+export interface MessageStats extends RouterStats {
+  /** Messages between nodes (and services) per client operation; null without operations. */
+  perOperation: { nodes: number | null; all: number | null };
 }
 
 /** Combines verdicts: invalid beats unknown beats valid. */

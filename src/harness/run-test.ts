@@ -20,7 +20,9 @@ import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
 import { NodeStartError } from './launcher.js';
 import { createRunNetwork } from './network.js';
 import { Recorder } from './recorder.js';
-import { type LinkTraffic, nodeIds, type TestConfig } from './results.js';
+import { type LinkTraffic, type MessageStats, nodeIds, type TestConfig } from './results.js';
+import type { RouterStats } from '../targets/maelstrom/router.js';
+import type { HistoryEvent } from '../../checker/history.js';
 import { runWorkload, type RunProgress } from './runner.js';
 
 export interface RunTestOptions {
@@ -127,6 +129,9 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       options: config.dbOptions,
       unsafeBugs: config.unsafeBugs,
       nodeArgs: config.nodeArgs,
+      workload: config.workload,
+      bin: config.bin,
+      binArgs: config.binArgs,
       runId: String(started.getTime()),
       log: (line) => progress(`  db: ${line}`),
     });
@@ -138,10 +143,12 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   let recorder: Recorder | undefined;
   let interrupted = false;
   let links: LinkTraffic | null = null;
+  let messages: MessageStats | null = null;
   const closeAll = async () => {
     await cluster.stop().catch(() => cluster.kill());
     // Read once every node is gone, so the counters are final; a dead proxy worker leaves them null.
     links = await network.traffic().catch(() => null);
+    if (cluster.messages) messages = messageStats(cluster.messages(), recorder?.events ?? []);
     await network.close();
   };
   const started_ = performance.now();
@@ -162,8 +169,13 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     const history = recorder;
 
     const timing = { attemptTimeoutMs: Math.min(1000, config.opTimeoutMs), deadlineMs: Math.max(1, config.opTimeoutMs - 250) };
-    const clientFactory = (processId: number) => kvStoreClient(workload, cluster.client(processId, ids[processId % ids.length], timing));
-    const net: Net = network.net;
+    const clientFactory = (processId: number) => {
+      const home = ids[processId % ids.length];
+      // Message workloads (g-set, broadcast ...) run only on targets with a messageClient (checked up front in cli/test.ts).
+      if (workload.messages && cluster.messageClient) return cluster.messageClient(workload.messages, processId, home, timing);
+      return kvStoreClient(workload, cluster.client(processId, home, timing));
+    };
+    const net: Net = cluster.net ?? network.net;
     const db = cluster.db;
     const onOuterAbort = () => {
       interrupted = true;
@@ -233,6 +245,14 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const elapsedMs = performance.now() - started_;
   progress(`skepsis test: run done in ${(elapsedMs / 1000).toFixed(1)} s; ${recorder?.events.length ?? 0} events; checking`);
   const nodeExits = cluster.nodeExits();
-  const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, links, progress });
+  const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, links, messages, progress });
   return { ...outcome, dir };
+}
+
+/** A routed network's counts with messages per client operation (as Maelstrom's net stats give them). */
+function messageStats(stats: RouterStats, events: readonly HistoryEvent[]): MessageStats {
+  const operations = events.filter((e) => e.type === 'invoke' && typeof e.process === 'number').length;
+  const per = (count: number) => (operations === 0 ? null : count / operations);
+  const { nodes, clients, services } = stats.totals;
+  return { ...stats, perOperation: { nodes: per(nodes.sent + services.sent), all: per(nodes.sent + clients.sent + services.sent) } };
 }

@@ -4,7 +4,16 @@
 import type { Db } from '../../nemesis/types.js';
 import type { NodeProcess } from '../harness/launcher.js';
 
-export function processDb(ids: readonly string[], nodes: ReadonlyMap<string, NodeProcess>, log: (line: string) => void = () => {}): Db {
+/** What processDb needs of a node's process (a NodeProcess, or a Maelstrom node). */
+export interface ManagedProcess {
+  readonly running: boolean;
+  start(): Promise<unknown>;
+  kill(): Promise<void>;
+  pause(): void;
+  resume(): void;
+}
+
+export function processDb(ids: readonly string[], nodes: ReadonlyMap<string, ManagedProcess>, log: (line: string) => void = () => {}): Db {
   const node = (id: string) => {
     const process = nodes.get(id);
     if (!process) throw new Error(`unknown node "${id}" (nodes: ${ids.join(', ')})`);

@@ -3,12 +3,16 @@
 // harness, nemeses and workloads know only these interfaces; each target lives in a folder of its
 // own (src/targets/skepsis, src/targets/etcd). Types only.
 
-import type { Db, DbCapability } from '../../nemesis/types.js';
+import type { Db, DbCapability, Net } from '../../nemesis/types.js';
+import type { RouterStats } from './maelstrom/router.js';
 import type { KvStore } from '../../workloads/kv-command.js';
+import type { Client, MessageCodec } from '../../workloads/types.js';
 
 /** How links are made: through the harness's proxies, on network hosts, or direct (no faults). */
-export type NetName = 'proxy' | 'hosts' | 'direct';
-export const NET_NAMES: readonly NetName[] = ['proxy', 'hosts', 'direct'];
+export type NetName = 'proxy' | 'hosts' | 'direct' | 'router';
+export const NET_NAMES: readonly NetName[] = ['proxy', 'hosts', 'direct', 'router'];
+/** The nets the harness makes; 'router' is a target's own (Maelstrom's, where Skepsis routes every message). */
+export const HARNESS_NET_NAMES: readonly NetName[] = ['proxy', 'hosts', 'direct'];
 
 /**
  * Where a node listens and how others reach it, as the harness's network decides. Targets build
@@ -53,6 +57,11 @@ export interface TargetSetup {
   /** Our node's --unsafe-bug and --node-arg (other targets refuse them in validate). */
   unsafeBugs: readonly string[];
   nodeArgs: readonly string[];
+  /** The workload's name (a Maelstrom broadcast run sends `topology` first). */
+  workload?: string;
+  /** --bin and --bin-arg: the node program of targets that run a user's binary (maelstrom). */
+  bin?: string;
+  binArgs?: readonly string[];
   /** A unique id for this run (client ids, cluster tokens). */
   runId: string;
   log(line: string): void;
@@ -69,6 +78,12 @@ export interface TargetCluster {
   waitForLeader(options: { timeoutMs: number; signal?: AbortSignal }): Promise<string | undefined>;
   /** A client for one client process, bound to its home node. */
   client(processId: number, home: string, timing: ClientTiming): KvStore;
+  /** A client for a message workload (g-set, broadcast ...), for targets that list such workloads. */
+  messageClient?(codec: MessageCodec, processId: number, home: string, timing: ClientTiming): Client;
+  /** The target's own Net, for targets whose network is the harness itself (--net router). */
+  net?: Net;
+  /** Message counts of a routed network (results.json `messages`), read after the nodes stop. */
+  messages?(): RouterStats;
   /** SIGTERM then SIGKILL every node; resolves when all are gone. */
   stop(): Promise<void>;
   /** SIGKILL every node. */
@@ -108,13 +123,18 @@ export interface Target {
   peerLinks: { proxyable: true } | { proxyable: false; reason: string };
   /** The network used when --net is not given. */
   defaultNet: NetName;
+  /** The workloads its clients can run, when not every KV workload (other combinations are refused up front). */
+  workloads?: readonly string[];
   /** Whether nodes log `SAFETY VIOLATION` lines the harness should scan for (our node only). */
   nodeLogCheck: boolean;
   /**
    * Checks the options and the prerequisites before anything starts, and returns the store's
    * version (for test.json and the report). Throws TargetOptionError or TargetUnavailableError.
    */
-  validate(options: Record<string, string>, extra: { unsafeBugs: readonly string[]; nodeArgs: readonly string[] }): { version: string };
+  validate(
+    options: Record<string, string>,
+    extra: { unsafeBugs: readonly string[]; nodeArgs: readonly string[]; bin?: string },
+  ): { version: string };
   /** Lays out a cluster (nothing starts). */
   prepare(setup: TargetSetup): Promise<TargetCluster>;
 }
