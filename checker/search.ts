@@ -75,7 +75,6 @@ export interface MemoryOverrun {
 const CHECK_EVERY_STEPS = 4096;
 /** Returned by the inner loop when its slice of steps is used up. */
 const PAUSED: SearchResult = { verdict: 'unknown', steps: 0, cacheSize: 0, opsChecked: 0 };
-const NO_STATE = -2;
 const ILLEGAL = -1;
 
 /**
@@ -185,25 +184,38 @@ class MemoryBudget {
 /** What an interned state is counted as against the memory ceiling (a rough guess: the model's object). */
 const STATE_BYTES = 64;
 
-/** Interns model states to integers and memoizes transitions per (state, op) in one flat table. */
+/**
+ * Interns model states to integers and memoizes transitions per (state, op) in an open-addressing
+ * hash table over typed arrays. Only the transitions the search asks for are stored: a dense
+ * states-by-ops table (as before) grew with every new state times every op, and a model that makes
+ * a new state on nearly every step (kv appends) spent most of its time filling and copying it.
+ */
 class StateSpace<S> {
   readonly states: S[] = [];
   private readonly byHash = new Map<number, number | number[]>();
-  /** transitions[state * opCount + op]: the next state, ILLEGAL, or NO_STATE when not computed. */
-  private transitions: Int32Array;
-  private readonly opCount: number;
+  /** keyState[slot] (-1: empty) and keyOp[slot] name a transition; target[slot] is the next state or ILLEGAL. */
+  private keyState: Int32Array;
+  private keyOp: Int32Array;
+  private target: Int32Array;
+  private mask: number;
+  private stored = 0;
 
   constructor(
     private readonly model: Model<S>,
     private readonly ops: Operation[],
     private readonly budget: MemoryBudget,
   ) {
-    this.opCount = Math.max(1, ops.length);
-    this.transitions = int32s(8 * this.opCount).fill(NO_STATE);
+    // About two slots per op to start: most small parts never grow it.
+    let capacity = 16;
+    while (capacity < ops.length * 2) capacity *= 2;
+    this.keyState = int32s(capacity).fill(-1);
+    this.keyOp = int32s(capacity);
+    this.target = int32s(capacity);
+    this.mask = capacity - 1;
   }
 
   get bytes(): number {
-    return this.transitions.byteLength + this.states.length * STATE_BYTES;
+    return this.keyState.byteLength * 3 + this.states.length * STATE_BYTES;
   }
 
   intern(state: S): number {
@@ -217,15 +229,8 @@ class StateSpace<S> {
       }
     }
     const id = this.states.length;
-    // Counted and grown before the state is added, so that a search stopped by the ceiling is left
-    // consistent.
-    const growing = (id + 1) * this.opCount > this.transitions.length;
-    this.budget.reserve(STATE_BYTES + (growing ? this.transitions.byteLength * 2 : 0));
-    if (growing) {
-      const grown = int32s(this.transitions.length * 2).fill(NO_STATE);
-      grown.set(this.transitions);
-      this.transitions = grown;
-    }
+    // Counted before the state is added, so that a search stopped by the ceiling is left consistent.
+    this.budget.reserve(STATE_BYTES);
     this.states.push(state);
     if (found === undefined) this.byHash.set(hash, id);
     else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
@@ -235,13 +240,56 @@ class StateSpace<S> {
 
   /** The interned state after op in state, or ILLEGAL. */
   next(stateId: number, op: number): number {
-    const slot = stateId * this.opCount + op;
-    const cached = this.transitions[slot];
-    if (cached !== NO_STATE) return cached;
+    const mask = this.mask;
+    let slot = (Math.imul(stateId, 0x9e3779b1) ^ Math.imul(op + 1, 0x85ebca6b)) & mask;
+    for (;;) {
+      const s = this.keyState[slot];
+      if (s === -1) break;
+      if (s === stateId && this.keyOp[slot] === op) return this.target[slot];
+      slot = (slot + 1) & mask;
+    }
     const after = this.model.step(this.states[stateId], this.ops[op]);
     const result = after === undefined ? ILLEGAL : this.intern(after);
-    this.transitions[slot] = result;
+    this.store(slot, stateId, op, result);
     return result;
+  }
+
+  private store(slot: number, stateId: number, op: number, result: number): void {
+    if ((this.stored + 1) * 2 > this.keyState.length) {
+      // Grown before the transition is stored (old and new tables are alive while it is copied).
+      this.budget.reserve(this.keyState.byteLength * 3 * 2);
+      this.grow();
+      slot = this.slotOf(stateId, op);
+    }
+    this.keyState[slot] = stateId;
+    this.keyOp[slot] = op;
+    this.target[slot] = result;
+    this.stored++;
+  }
+
+  private slotOf(stateId: number, op: number): number {
+    const mask = this.mask;
+    let slot = (Math.imul(stateId, 0x9e3779b1) ^ Math.imul(op + 1, 0x85ebca6b)) & mask;
+    while (this.keyState[slot] !== -1) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  private grow(): void {
+    const oldState = this.keyState;
+    const oldOp = this.keyOp;
+    const oldTarget = this.target;
+    const capacity = oldState.length * 2;
+    this.keyState = int32s(capacity).fill(-1);
+    this.keyOp = int32s(capacity);
+    this.target = int32s(capacity);
+    this.mask = capacity - 1;
+    for (let i = 0; i < oldState.length; i++) {
+      if (oldState[i] === -1) continue;
+      const slot = this.slotOf(oldState[i], oldOp[i]);
+      this.keyState[slot] = oldState[i];
+      this.keyOp[slot] = oldOp[i];
+      this.target[slot] = oldTarget[i];
+    }
   }
 }
 
@@ -518,7 +566,8 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     entryTime[r] = ops[i].ret;
     r++;
   }
-  const order = int32s(entryCount);
+  // A plain array: V8 sorts one with a comparator several times faster than a typed array.
+  const order: number[] = new Array<number>(entryCount);
   for (let e = 0; e < entryCount; e++) order[e] = e;
   // By time; on ties calls come first (equal timestamps overlap), then by op order.
   order.sort((x, y) => entryTime[x] - entryTime[y] || isCall[y] - isCall[x] || opOfEntry[x] - opOfEntry[y]);
@@ -619,7 +668,9 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     const result: SearchResult = { verdict, steps, cacheSize: cache.count, opsChecked: n, reason };
     if (memory !== undefined) result.memory = memory;
     if (verdict === 'ok') {
-      result.linearization = Array.from(stackEntry.subarray(0, depth), (e) => ops[opOfEntry[e]].id);
+      const linearization = new Array<number>(depth);
+      for (let d = 0; d < depth; d++) linearization[d] = ops[opOfEntry[stackEntry[d]]].id;
+      result.linearization = linearization;
       return result;
     }
     // The deepest configuration: the best recorded at a backtrack, or the current one if deeper.
