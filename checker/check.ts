@@ -158,8 +158,12 @@ export async function checkHistory(operations: Operation[], options: CheckOption
   const parts = model.partition(operations).filter((part) => part.length > 0);
   const deadlineMs = options.timeoutMs === undefined ? Infinity : started + options.timeoutMs;
   const memoryBytesMax = options.memoryBytesMax ?? DEFAULT_MEMORY_BYTES_MAX;
-  const cores = Math.max(1, availableParallelism());
-  const workers = Math.min(parts.length, options.workers ?? (operations.length >= WORKER_OPS_MIN && parts.length > 1 ? cores : 0));
+  // availableParallelism() asks the OS each time (on a small history it cost as much as the search):
+  // only when workers may be used.
+  const workers = Math.min(
+    parts.length,
+    options.workers ?? (operations.length >= WORKER_OPS_MIN && parts.length > 1 ? Math.max(1, availableParallelism()) : 0),
+  );
   const decided = new Map<number, PartResult>();
   let steps = 0;
   const report = (): void =>

@@ -30,6 +30,8 @@ export interface Model<S = unknown> {
   /** A problem with the op's shape for this model (wrong f, cas without a pair), or undefined. */
   validate(op: Operation): string | undefined;
   hash(state: S): number;
+  /** About how many bytes `state` holds, for the memory ceiling (optional; default 64). */
+  stateBytes?(state: S): number;
   equal(a: S, b: S): boolean;
   /** Independent parts (P-compositionality), e.g. one per key; each is checked on its own. */
   partition(ops: Operation[]): Operation[][];

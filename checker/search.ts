@@ -75,7 +75,6 @@ export interface MemoryOverrun {
 const CHECK_EVERY_STEPS = 4096;
 /** Returned by the inner loop when its slice of steps is used up. */
 const PAUSED: SearchResult = { verdict: 'unknown', steps: 0, cacheSize: 0, opsChecked: 0 };
-const NO_STATE = -2;
 const ILLEGAL = -1;
 
 /**
@@ -122,8 +121,8 @@ function float64s(length: number): Float64Array {
   return new Float64Array(buffer, at, length);
 }
 
-/** Seeded 32-bit generator for the Zobrist keys (the search is deterministic). */
-function mulberry32(seed: number): () => number {
+/** Seeded 32-bit generator for the Zobrist keys (the search is deterministic); the tests' generators use it too. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -182,28 +181,42 @@ class MemoryBudget {
   }
 }
 
-/** What an interned state is counted as against the memory ceiling (a rough guess: the model's object). */
+/** What an interned state is counted as against the memory ceiling when its model does not say (a rough guess). */
 const STATE_BYTES = 64;
 
-/** Interns model states to integers and memoizes transitions per (state, op) in one flat table. */
+/**
+ * Interns model states to integers and memoizes transitions per (state, op) in an open-addressing
+ * hash table over typed arrays. Only the transitions the search asks for are stored: a dense
+ * states-by-ops table (as before) grew with every new state times every op, and a model that makes
+ * a new state on nearly every step (kv appends) spent most of its time filling and copying it.
+ */
 class StateSpace<S> {
   readonly states: S[] = [];
   private readonly byHash = new Map<number, number | number[]>();
-  /** transitions[state * opCount + op]: the next state, ILLEGAL, or NO_STATE when not computed. */
-  private transitions: Int32Array;
-  private readonly opCount: number;
+  /** keyState[slot] (-1: empty) and keyOp[slot] name a transition; target[slot] is the next state or ILLEGAL. */
+  private keyState: Int32Array;
+  private keyOp: Int32Array;
+  private target: Int32Array;
+  private mask: number;
+  private stored = 0;
+  private stateBytes = 0;
 
   constructor(
     private readonly model: Model<S>,
     private readonly ops: Operation[],
     private readonly budget: MemoryBudget,
   ) {
-    this.opCount = Math.max(1, ops.length);
-    this.transitions = int32s(8 * this.opCount).fill(NO_STATE);
+    // About two slots per op to start: most small parts never grow it.
+    let capacity = 16;
+    while (capacity < ops.length * 2) capacity *= 2;
+    this.keyState = int32s(capacity).fill(-1);
+    this.keyOp = int32s(capacity);
+    this.target = int32s(capacity);
+    this.mask = capacity - 1;
   }
 
   get bytes(): number {
-    return this.transitions.byteLength + this.states.length * STATE_BYTES;
+    return this.keyState.byteLength * 3 + this.stateBytes;
   }
 
   intern(state: S): number {
@@ -217,15 +230,10 @@ class StateSpace<S> {
       }
     }
     const id = this.states.length;
-    // Counted and grown before the state is added, so that a search stopped by the ceiling is left
-    // consistent.
-    const growing = (id + 1) * this.opCount > this.transitions.length;
-    this.budget.reserve(STATE_BYTES + (growing ? this.transitions.byteLength * 2 : 0));
-    if (growing) {
-      const grown = int32s(this.transitions.length * 2).fill(NO_STATE);
-      grown.set(this.transitions);
-      this.transitions = grown;
-    }
+    // Counted before the state is added, so that a search stopped by the ceiling is left consistent.
+    const bytes = this.model.stateBytes?.(state) ?? STATE_BYTES;
+    this.budget.reserve(bytes);
+    this.stateBytes += bytes;
     this.states.push(state);
     if (found === undefined) this.byHash.set(hash, id);
     else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
@@ -235,13 +243,56 @@ class StateSpace<S> {
 
   /** The interned state after op in state, or ILLEGAL. */
   next(stateId: number, op: number): number {
-    const slot = stateId * this.opCount + op;
-    const cached = this.transitions[slot];
-    if (cached !== NO_STATE) return cached;
+    const mask = this.mask;
+    let slot = (Math.imul(stateId, 0x9e3779b1) ^ Math.imul(op + 1, 0x85ebca6b)) & mask;
+    for (;;) {
+      const s = this.keyState[slot];
+      if (s === -1) break;
+      if (s === stateId && this.keyOp[slot] === op) return this.target[slot];
+      slot = (slot + 1) & mask;
+    }
     const after = this.model.step(this.states[stateId], this.ops[op]);
     const result = after === undefined ? ILLEGAL : this.intern(after);
-    this.transitions[slot] = result;
+    this.store(slot, stateId, op, result);
     return result;
+  }
+
+  private store(slot: number, stateId: number, op: number, result: number): void {
+    if ((this.stored + 1) * 2 > this.keyState.length) {
+      // Grown before the transition is stored (old and new tables are alive while it is copied).
+      this.budget.reserve(this.keyState.byteLength * 3 * 2);
+      this.grow();
+      slot = this.slotOf(stateId, op);
+    }
+    this.keyState[slot] = stateId;
+    this.keyOp[slot] = op;
+    this.target[slot] = result;
+    this.stored++;
+  }
+
+  private slotOf(stateId: number, op: number): number {
+    const mask = this.mask;
+    let slot = (Math.imul(stateId, 0x9e3779b1) ^ Math.imul(op + 1, 0x85ebca6b)) & mask;
+    while (this.keyState[slot] !== -1) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  private grow(): void {
+    const oldState = this.keyState;
+    const oldOp = this.keyOp;
+    const oldTarget = this.target;
+    const capacity = oldState.length * 2;
+    this.keyState = int32s(capacity).fill(-1);
+    this.keyOp = int32s(capacity);
+    this.target = int32s(capacity);
+    this.mask = capacity - 1;
+    for (let i = 0; i < oldState.length; i++) {
+      if (oldState[i] === -1) continue;
+      const slot = this.slotOf(oldState[i], oldOp[i]);
+      this.keyState[slot] = oldState[i];
+      this.keyOp[slot] = oldOp[i];
+      this.target[slot] = oldTarget[i];
+    }
   }
 }
 
@@ -252,6 +303,12 @@ class StateSpace<S> {
  * it. A configuration is subsumed when an explored one has the same state and required set and a
  * subset of its optional set: fewer optional ops placed leaves more choices, so if that one failed
  * this one fails too. With no optional ops this is Porcupine's exact cache.
+ *
+ * A required set is stored as its window: the words from the first one not all ones (`low`) to the
+ * last one not zero (`high`, exclusive); the words below are all ones and those above all zeros.
+ * Ops are numbered in call order and only a few are open at a time, so the window stays a few words
+ * long however long the history: a full bitset per entry made a long single-key history cost
+ * time and memory quadratic in its length.
  */
 class ConfigCache {
   private slots: Int32Array;
@@ -260,14 +317,18 @@ class ConfigCache {
   private hashB: Uint32Array;
   private stateOf: Int32Array;
   private firstMask: Int32Array;
+  /** Per entry: its window's first word, its offset in requiredArena, and its length in words. */
+  private lowOf: Int32Array;
+  private windowAt: Int32Array;
+  private windowWords: Int32Array;
   private requiredArena: Uint32Array;
+  private arenaUsed = 0;
   private optionalArena: Uint32Array;
   private nextMask: Int32Array;
   private entries = 0;
   private masks = 0;
 
   constructor(
-    private readonly requiredWords: number,
     private readonly optionalWords: number,
     private readonly budget: MemoryBudget,
   ) {
@@ -279,7 +340,10 @@ class ConfigCache {
     this.hashB = uint32s(entries);
     this.stateOf = int32s(entries);
     this.firstMask = int32s(entries);
-    this.requiredArena = uint32s(entries * requiredWords);
+    this.lowOf = int32s(entries);
+    this.windowAt = int32s(entries);
+    this.windowWords = int32s(entries);
+    this.requiredArena = uint32s(entries * 2);
     this.optionalArena = uint32s(entries * optionalWords);
     this.nextMask = int32s(entries);
   }
@@ -292,25 +356,34 @@ class ConfigCache {
   get bytes(): number {
     return (
       this.slots.byteLength +
-      this.hashA.byteLength * 4 +
+      this.hashA.byteLength * 7 +
       this.requiredArena.byteLength +
       this.optionalArena.byteLength +
       this.nextMask.byteLength
     );
   }
 
-  /** Adds the configuration; false if it is already there or subsumed. */
-  insert(a: number, b: number, state: number, required: Uint32Array, optional: Uint32Array): boolean {
-    const requiredWords = this.requiredWords;
+  /**
+   * Adds the configuration (the required set is `required`'s window [low, high), see above); false
+   * if it is already there or subsumed.
+   */
+  insert(a: number, b: number, state: number, required: Uint32Array, low: number, high: number, optional: Uint32Array): boolean {
+    const words = high - low;
     let slot = (a ^ Math.imul(state + 1, 0x9e3779b1)) & this.mask;
     let entry = -1;
     for (;;) {
       const candidate = this.slots[slot];
       if (candidate === -1) break;
-      if (this.hashA[candidate] === a && this.hashB[candidate] === b && this.stateOf[candidate] === state) {
-        const base = candidate * requiredWords;
+      if (
+        this.hashA[candidate] === a &&
+        this.hashB[candidate] === b &&
+        this.stateOf[candidate] === state &&
+        this.lowOf[candidate] === low &&
+        this.windowWords[candidate] === words
+      ) {
+        const base = this.windowAt[candidate] - low;
         let same = true;
-        for (let w = 0; w < requiredWords; w++) {
+        for (let w = low; w < high; w++) {
           if (this.requiredArena[base + w] !== required[w]) {
             same = false;
             break;
@@ -330,7 +403,12 @@ class ConfigCache {
       this.hashB[entry] = b;
       this.stateOf[entry] = state;
       this.firstMask[entry] = -1;
-      this.requiredArena.set(required, entry * requiredWords);
+      if (this.arenaUsed + words > this.requiredArena.length) this.growArena(words);
+      this.lowOf[entry] = low;
+      this.windowAt[entry] = this.arenaUsed;
+      this.windowWords[entry] = words;
+      this.requiredArena.set(required.subarray(low, high), this.arenaUsed);
+      this.arenaUsed += words;
       this.slots[slot] = entry;
       if (this.entries * 2 > this.slots.length) this.rehash();
     } else if (this.subsumed(entry, optional)) {
@@ -388,8 +466,8 @@ class ConfigCache {
 
   private growEntries(): void {
     const capacity = this.hashA.length * 2;
-    // Four arrays of one word per entry (hashA, hashB, stateOf, firstMask) and the required sets.
-    this.budget.reserve(capacity * (4 + this.requiredWords) * 4);
+    // Seven arrays of one word per entry (hashA, hashB, stateOf, firstMask, lowOf, windowAt, windowWords).
+    this.budget.reserve(capacity * 7 * 4);
     const grow = <T extends Uint32Array | Int32Array>(old: T, size: number, make: (n: number) => T): T => {
       const next = make(size);
       next.set(old);
@@ -399,7 +477,18 @@ class ConfigCache {
     this.hashB = grow(this.hashB, capacity, uint32s);
     this.stateOf = grow(this.stateOf, capacity, int32s);
     this.firstMask = grow(this.firstMask, capacity, int32s);
-    this.requiredArena = grow(this.requiredArena, capacity * this.requiredWords, uint32s);
+    this.lowOf = grow(this.lowOf, capacity, int32s);
+    this.windowAt = grow(this.windowAt, capacity, int32s);
+    this.windowWords = grow(this.windowWords, capacity, int32s);
+  }
+
+  private growArena(words: number): void {
+    let size = this.requiredArena.length * 2;
+    while (size < this.arenaUsed + words) size *= 2;
+    this.budget.reserve(size * 4);
+    const grown = uint32s(size);
+    grown.set(this.requiredArena.subarray(0, this.arenaUsed));
+    this.requiredArena = grown;
   }
 
   private rehash(): void {
@@ -518,7 +607,8 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     entryTime[r] = ops[i].ret;
     r++;
   }
-  const order = int32s(entryCount);
+  // A plain array: V8 sorts one with a comparator several times faster than a typed array.
+  const order: number[] = new Array<number>(entryCount);
   for (let e = 0; e < entryCount; e++) order[e] = e;
   // By time; on ties calls come first (equal timestamps overlap), then by op order.
   order.sort((x, y) => entryTime[x] - entryTime[y] || isCall[y] - isCall[x] || opOfEntry[x] - opOfEntry[y]);
@@ -576,7 +666,21 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
   }
   const requiredBits = uint32s((requiredCount + 31) >>> 5);
   const optionalBits = uint32s((optionalCount + 31) >>> 5);
-  const cache = new ConfigCache(requiredBits.length, optionalBits.length, budget);
+  const cache = new ConfigCache(optionalBits.length, budget);
+  const requiredWords = requiredBits.length;
+  // requiredBits' window (see ConfigCache): words below `low` are all ones, words from `high` zeros.
+  let low = 0;
+  let high = 0;
+  const setRequired = (word: number, bit: number): void => {
+    requiredBits[word] |= bit;
+    if (word >= high) high = word + 1;
+    if (word === low) while (low < requiredWords && requiredBits[low] === 0xffffffff) low++;
+  };
+  const clearRequired = (word: number, bit: number): void => {
+    requiredBits[word] &= ~bit;
+    if (word < low) low = word;
+    if (word === high - 1) while (high > low && requiredBits[high - 1] === 0) high--;
+  };
   budget.track(cache);
   budget.enforce();
 
@@ -619,7 +723,9 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
     const result: SearchResult = { verdict, steps, cacheSize: cache.count, opsChecked: n, reason };
     if (memory !== undefined) result.memory = memory;
     if (verdict === 'ok') {
-      result.linearization = Array.from(stackEntry.subarray(0, depth), (e) => ops[opOfEntry[e]].id);
+      const linearization = new Array<number>(depth);
+      for (let d = 0; d < depth; d++) linearization[d] = ops[opOfEntry[stackEntry[d]]].id;
+      result.linearization = linearization;
       return result;
     }
     // The deepest configuration: the best recorded at a backtrack, or the current one if deeper.
@@ -684,13 +790,14 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
         steps++;
         const after = space.next(state, op);
         if (after !== ILLEGAL) {
-          const bits = isRequired[op] === 1 ? requiredBits : optionalBits;
+          const required = isRequired[op] === 1;
           const word = bitOf[op] >>> 5;
           const bit = 1 << (bitOf[op] & 31);
-          bits[word] |= bit;
+          if (required) setRequired(word, bit);
+          else optionalBits[word] |= bit;
           const nextA = (hashA ^ zobristA[op]) >>> 0;
           const nextB = (hashB ^ zobristB[op]) >>> 0;
-          if (cache.insert(nextA, nextB, after, requiredBits, optionalBits)) {
+          if (cache.insert(nextA, nextB, after, requiredBits, low, high, optionalBits)) {
             stackEntry[depth] = entry;
             stackState[depth] = state;
             depth++;
@@ -703,7 +810,8 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
             inOptional = false;
             continue;
           }
-          bits[word] &= ~bit;
+          if (required) clearRequired(word, bit);
+          else optionalBits[word] &= ~bit;
           // Placing a legal read-only op now was explored and failed: so does this configuration.
           if (readOnly[op] === 1) backtrack = true;
         }
@@ -729,7 +837,8 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
         state = stackState[depth];
         hashA = (hashA ^ zobristA[op]) >>> 0;
         hashB = (hashB ^ zobristB[op]) >>> 0;
-        (isRequired[op] === 1 ? requiredBits : optionalBits)[bitOf[op] >>> 5] &= ~(1 << (bitOf[op] & 31));
+        if (isRequired[op] === 1) clearRequired(bitOf[op] >>> 5, 1 << (bitOf[op] & 31));
+        else optionalBits[bitOf[op] >>> 5] &= ~(1 << (bitOf[op] & 31));
         requiredLeft += isRequired[op];
         unlift(e);
         if (readOnly[op] === 1) continue;

@@ -1,5 +1,6 @@
 // Jepsen/Knossos EDN histories: one vector of op maps, or one map per line (Porcupine's kv files
-// are the latter). Knossos's conventions: `:fail` ops never happened, `:info` ops stay pending, and
+// are the latter). Histories of Jepsen's `independent` generator (`:value [k v]` on every client op)
+// are split by key: op v on key k. Knossos's conventions: `:fail` ops never happened, `:info` ops stay pending, and
 // a read that completes with nil constrains nothing. Nemesis ops become fault annotations.
 // Also the exporter, so a history recorded here can be checked by Knossos.
 
@@ -12,7 +13,31 @@ function field(map: Map<EdnValue, EdnValue>, name: string): EdnValue | undefined
   return map.get(`:${name}`);
 }
 
-function toEvent(value: EdnValue, file: string, line: number, position: number): HistoryEvent {
+/**
+ * Whether the ops are Jepsen `independent` ones: every client op's :value a `[k v]` tuple (a cas
+ * `[k [from to]]`), and no op with a :key of its own. A plain history fails this: a read's nil, a
+ * write's scalar, or a cas's `[from to]` with a scalar `to`.
+ */
+function isIndependent(maps: EdnValue[]): boolean {
+  let tuples = 0;
+  for (const value of maps) {
+    if (!(value instanceof Map)) return false;
+    if (field(value, 'key') !== undefined) return false;
+    const process = field(value, 'process');
+    if (typeof process !== 'number') continue;
+    const raw = field(value, 'value');
+    if (!Array.isArray(raw) || raw.length !== 2) return false;
+    const [key, inner] = raw;
+    if (key === null || Array.isArray(key) || key instanceof Map || key instanceof Set) return false;
+    const f = field(value, 'f');
+    const fName = f instanceof Keyword ? f.name : f;
+    if (fName === 'cas' && !(Array.isArray(inner) && inner.length === 2)) return false;
+    tuples++;
+  }
+  return tuples > 0;
+}
+
+function toEvent(value: EdnValue, file: string, line: number, position: number, independent: boolean): HistoryEvent {
   if (!(value instanceof Map))
     throw new HistoryError(file, line, 'expected an op map like {:process 0, :type :invoke, :f :read, :value nil}');
   const typeValue = field(value, 'type');
@@ -48,9 +73,11 @@ function toEvent(value: EdnValue, file: string, line: number, position: number):
     type: type as EventType,
     f,
   };
-  const key = field(value, 'key');
+  let key = field(value, 'key');
+  let raw = field(value, 'value');
+  // Jepsen's independent generator: `:value [k v]` is op v on key k.
+  if (independent && Array.isArray(raw) && raw.length === 2) [key, raw] = raw;
   if (key !== undefined && key !== null) event.key = typeof key === 'string' ? key : String(ednToPlain(key));
-  const raw = field(value, 'value');
   const plain = raw === undefined ? undefined : ednToPlain(raw);
   // Knossos: a read completing with nil constrains nothing (its value stays unknown).
   if (!(type === 'ok' && READ_FS.has(f) && plain === null) && plain !== undefined) event.value = plain;
@@ -63,6 +90,7 @@ function toEvent(value: EdnValue, file: string, line: number, position: number):
 export function parseJepsenEdn(text: string, file: string): { events: HistoryEvent[]; lines: number[] } {
   const events: HistoryEvent[] = [];
   const lines: number[] = [];
+  const values: EdnValue[] = [];
   const reader = new EdnReader(text);
   try {
     const first = reader.peek();
@@ -80,15 +108,15 @@ export function parseJepsenEdn(text: string, file: string): { events: HistoryEve
         if (reader.peek() !== '') throw new HistoryError(file, reader.currentLine, 'unexpected text after the history vector');
         break;
       }
-      const line = reader.currentLine;
-      const value = reader.read();
-      events.push(toEvent(value, file, line, events.length));
-      lines.push(line);
+      lines.push(reader.currentLine);
+      values.push(reader.read());
     }
   } catch (error) {
     if (error instanceof EdnSyntaxError) throw new HistoryError(file, error.line, `EDN syntax: ${error.detail} (column ${error.column})`);
     throw error;
   }
+  const independent = isIndependent(values);
+  values.forEach((value, position) => events.push(toEvent(value, file, lines[position], position, independent)));
   return { events, lines };
 }
 

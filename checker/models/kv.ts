@@ -69,6 +69,8 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
       return undefined;
     },
     hash: hashValue,
+    // A value grows with every append and each is a state of its own (V8 keeps strings as UTF-16).
+    stateBytes: (state) => 32 + 2 * (state?.length ?? 0),
     equal: (a, b) => a === b,
     partition: partitionByKey,
     unobserved: (ops) => unobservedWrites(ops, 'get', ['put', 'append'], observedInText),

@@ -30,6 +30,11 @@ export function wholeHistoryModel<S>(model: Model<S>): Model<Keyed<S>> {
       }
       return hash;
     },
+    stateBytes(state) {
+      let bytes = 64;
+      for (const key of Object.keys(state)) bytes += 16 + (model.stateBytes?.(state[key]) ?? 64);
+      return bytes;
+    },
     equal(a, b) {
       for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (!model.equal(get(a, key), get(b, key))) return false;
       return true;

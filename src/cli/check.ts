@@ -5,7 +5,6 @@ import { writeFileSync } from 'node:fs';
 import { checkHistory, inferModel, validateOperations } from '../../checker/check.js';
 import { FORMATS, readHistoryFile, type Format } from '../../checker/format/index.js';
 import { HistoryError } from '../../checker/history.js';
-import { renderHtml } from '../../checker/html.js';
 import { createModel, MODEL_NAMES } from '../../checker/models/index.js';
 import { formatResultText, resultJson } from '../../checker/report.js';
 import { EXIT_USAGE, exitCodeFor, UsageError } from './exit.js';
@@ -93,6 +92,8 @@ async function handle(args: CheckArgs): Promise<number> {
     },
   });
   if (args.html !== undefined) {
+    // Loaded only when asked for: a plain check does not pay for the HTML view's code.
+    const { renderHtml } = await import('../../checker/html.js');
     writeFileSync(args.html, renderHtml({ history, result, model, title: args.file }));
   }
   if (args.json) {
@@ -104,6 +105,71 @@ async function handle(args: CheckArgs): Promise<number> {
     if (args.html !== undefined) process.stdout.write(`HTML view: ${args.html}\n`);
   }
   return exitCodeFor(result.valid);
+}
+
+const VALUE_FLAGS = new Set(['model', 'init', 'format', 'timeout', 'memory', 'workers', 'html']);
+const NUMBER_FLAGS = new Set(['timeout', 'memory', 'workers']);
+const BOOLEAN_FLAGS: Record<string, ['json' | 'quiet' | 'split', boolean]> = {
+  json: ['json', true],
+  quiet: ['quiet', true],
+  split: ['split', true],
+  'no-split': ['split', false],
+};
+
+/**
+ * The arguments of a plain `skepsis check` (the file and known flags, each once, with values yargs
+ * would accept as they are), or undefined for anything else: help, a bad or unknown flag, a repeated
+ * one, a value that looks like a flag. Loading yargs costs about as long as starting Node, so a
+ * plain check skips it; everything this declines goes through yargs, messages and all.
+ */
+export function plainCheckArgs(argv: string[]): CheckArgs | undefined {
+  const args: CheckArgs = { file: '', format: 'auto', timeout: 120, memory: 2048, json: false, quiet: false, split: true };
+  const seen = new Set<string>();
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-')) {
+      if (file !== undefined) return undefined;
+      file = arg;
+      continue;
+    }
+    if (!arg.startsWith('--') || arg === '--') return undefined;
+    const equals = arg.indexOf('=');
+    const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
+    if (seen.has(name)) return undefined;
+    seen.add(name);
+    if (Object.hasOwn(BOOLEAN_FLAGS, name)) {
+      if (equals !== -1) return undefined;
+      const [key, value] = BOOLEAN_FLAGS[name];
+      if (seen.has(key === 'split' ? (value ? 'no-split' : 'split') : '')) return undefined;
+      args[key] = value;
+      continue;
+    }
+    if (!VALUE_FLAGS.has(name)) return undefined;
+    const value = equals === -1 ? argv[++i] : arg.slice(equals + 1);
+    if (value === undefined || value === '' || value.startsWith('-')) return undefined;
+    if (NUMBER_FLAGS.has(name)) {
+      if (!/^\d+(\.\d+)?$/.test(value)) return undefined;
+      (args as unknown as Record<string, number>)[name] = Number(value);
+    } else if (name === 'model') {
+      if (!MODEL_NAMES.includes(value)) return undefined;
+      args.model = value;
+    } else if (name === 'format') {
+      if (!(FORMATS as readonly string[]).includes(value)) return undefined;
+      args.format = value as Format;
+    } else {
+      (args as unknown as Record<string, string>)[name] = value;
+    }
+  }
+  if (file === undefined) return undefined;
+  args.file = file;
+  return args;
+}
+
+/** Runs a plain `skepsis check` without yargs (see plainCheckArgs); undefined when argv is not one. */
+export function runPlainCheck(argv: string[]): Promise<number> | undefined {
+  const args = plainCheckArgs(argv);
+  return args === undefined ? undefined : handle(args);
 }
 
 export const checkCommand: Command = {

@@ -1,7 +1,7 @@
 // The `skepsis` command line: parses arguments with yargs and dispatches to one file per
 // subcommand. Exit codes: 0 valid, 1 invalid, 2 unknown, 3 internal error, 254 bad usage or bad input.
 
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { EXIT_INTERNAL, EXIT_USAGE, internalErrorText, UsageError } from './exit.js';
 
 /** A subcommand: adds itself to the parser; its handler reports the exit code through `setExit`. */
@@ -56,6 +56,20 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function parseAndRun(argv: string[]): Promise<number> {
+  if (argv[0] === 'check') {
+    // A plain check (the file and known flags) skips yargs, which takes as long to load as Node.
+    const plain = (await import('./check.js')).runPlainCheck(argv.slice(1));
+    if (plain !== undefined) {
+      try {
+        return await plain;
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        process.stderr.write(`skepsis: ${error.message}\n`);
+        return EXIT_USAGE;
+      }
+    }
+  }
+  const { default: yargs } = await import('yargs');
   let exitCode = 0;
   let usageFailure: string | undefined;
   const parser = yargs(argv)

@@ -24,12 +24,12 @@ function sequentialPuts(count: number, key: string) {
 
 describe('the memory ceiling', () => {
   it('ends a part unknown before a table grows past it, even one that would finish before the periodic check', () => {
-    // 2,000 states x 2,000 ops: the transition table would double to 16 MiB, in fewer steps than
-    // the search takes between its periodic checks. Unbounded it is linearizable.
+    // 2,000 states: the tables grow to about 260 KiB, in fewer steps than the search takes between
+    // its periodic checks. Unbounded it is linearizable.
     const history = sequentialWrites(2000);
     const model = createModel('register');
     expect(searchPart(model, history).verdict).toBe('ok');
-    const ceiling = 1 << 20;
+    const ceiling = 128 << 10;
     const search = createPartSearch(model, history, { memoryBytesMax: ceiling });
     const result = search.run(Infinity)!;
     expect(result).toMatchObject({ verdict: 'unknown', reason: 'memory', memory: { bytesMax: ceiling } });
@@ -40,23 +40,24 @@ describe('the memory ceiling', () => {
 
   it('names the part and the ceiling in the text and the JSON', async () => {
     const operations = [...sequentialPuts(1500, 'big'), ...sequentialPuts(3, 'small')].map((op, id) => ({ ...op, id }));
-    const result = await checkHistory(operations, { model: 'kv-cas', memoryBytesMax: 1 << 20, workers: 0 });
+    const result = await checkHistory(operations, { model: 'kv-cas', memoryBytesMax: 128 << 10, workers: 0 });
     expect(result.valid).toBe('unknown');
     expect(result.undecided).toEqual(['big']);
     const history: History = { operations, faults: [], source: 'test' };
     const model = createModel('kv-cas');
     const text = formatResultText(history, result, model);
     expect(text).toContain('undecided (memory): "big"');
-    expect(text).toMatch(/key "big": over the memory ceiling of 1 MiB \(the search would hold [\d.]+ MiB\)/);
+    expect(text).toMatch(/key "big": over the memory ceiling of 128 KiB \(the search would hold [\d.]+ [KM]iB\)/);
     expect(resultJson(history, result, model).overMemory).toEqual([
-      { key: 'big', bytes: result.results.find((r) => r.key === 'big')!.memory!.bytes, bytesMax: 1 << 20 },
+      { key: 'big', bytes: result.results.find((r) => r.key === 'big')!.memory!.bytes, bytesMax: 128 << 10 },
     ]);
   });
 
   it('counts the memory held beside a part (by the other parts) against the same ceiling', () => {
+    // Alone it holds about 55 KiB at the end.
     const history = sequentialWrites(300);
     const model = createModel('register');
-    const ceiling = 1 << 20;
+    const ceiling = 96 << 10;
     expect(createPartSearch(model, history, { memoryBytesMax: ceiling }).run(Infinity)!.verdict).toBe('ok');
     const beside = createPartSearch(model, history, { memoryBytesMax: ceiling, memoryBytesElsewhere: () => ceiling / 2 });
     const result = beside.run(Infinity)!;

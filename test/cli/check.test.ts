@@ -51,20 +51,20 @@ describe('skepsis check', () => {
   });
 
   it('answers unknown (exit 2) when a part would pass the memory ceiling, naming the part and the ceiling', async () => {
-    // 1,500 puts one after another on key "big", each a new value: the search's transition table
-    // (states x ops) would grow past 512 KiB; key "small" is decided.
+    // 3,900 puts one after another on key "big", each a new value: the search's tables (a state and
+    // a cached configuration per put) would grow past 256 KiB; key "small" is decided.
     const events = ['big', 'small'].flatMap((key) =>
-      Array.from({ length: key === 'big' ? 1500 : 3 }, (_, i) => [
+      Array.from({ length: key === 'big' ? 3900 : 3 }, (_, i) => [
         { process: key, type: 'invoke', f: 'put', key, value: `v${i}` },
         { process: key, type: 'ok', f: 'put', key, value: `v${i}` },
       ]).flat(),
     );
     const history = tempFile('puts.jsonl', events.map((event, index) => JSON.stringify({ index, ...event })).join('\n'));
-    const result = await skepsis('check', history, '--model', 'kv-cas', '--memory', '0.5');
+    const result = await skepsis('check', history, '--model', 'kv-cas', '--memory', '0.25');
     expect(result.exitCode, result.stderr).toBe(2);
-    expect(result.stdout).toMatch(/^unknown \(1503 ops, 2 parts, model kv-cas/);
+    expect(result.stdout).toMatch(/^unknown \(3903 ops, 2 parts, model kv-cas/);
     expect(result.stdout).toContain('undecided (memory): "big"');
-    expect(result.stdout).toMatch(/key "big": over the memory ceiling of 512 KiB \(the search would hold [\d.]+ (KiB|MiB)\)/);
+    expect(result.stdout).toMatch(/key "big": over the memory ceiling of 256 KiB \(the search would hold [\d.]+ (KiB|MiB)\)/);
   });
 
   it('checks a kv history split by key and writes the HTML view', async () => {
