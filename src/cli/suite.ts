@@ -27,6 +27,7 @@ interface SuiteArgs extends Partial<TestArgs> {
   unsafeBug: string[];
   nodeArg: string[];
   dbOpt: string[];
+  binArg: string[];
 }
 
 const DEFAULT_TIME_BUDGET_SEC = 3600;
@@ -75,6 +76,8 @@ function runArgs(test: SuiteTestSpec, args: SuiteArgs, suiteName: string, seed: 
     db: args.db ?? test.db ?? TEST_DEFAULTS.db,
     dbOpt: [...optionList(test['db-opt']), ...args.dbOpt],
     net: args.net ?? test.net,
+    bin: args.bin ?? test.bin,
+    binArg: [...(test['bin-arg'] ?? []), ...args.binArg],
     opTimeoutMs: args.opTimeoutMs ?? test['op-timeout-ms'] ?? TEST_DEFAULTS.opTimeoutMs,
     checkTimeout: args.checkTimeout ?? test['check-timeout'] ?? TEST_DEFAULTS.checkTimeout,
     quiet: args.quiet ?? TEST_DEFAULTS.quiet,

@@ -22,6 +22,8 @@ export interface SuiteTestSpec {
   db?: string;
   'db-opt'?: Record<string, string>;
   net?: string;
+  bin?: string;
+  'bin-arg'?: string[];
   'op-timeout-ms'?: number;
   'check-timeout'?: number;
 }
@@ -58,6 +60,8 @@ const TEST_FIELDS: Record<keyof SuiteTestSpec, FieldKind> = {
   db: 'string',
   'db-opt': 'options',
   net: 'string',
+  bin: 'string',
+  'bin-arg': 'string[]',
   'op-timeout-ms': 'number',
   'check-timeout': 'number',
 };
