@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type HistoryEvent, pairHistory } from '../../checker/history.js';
+import { keyToWire } from '../../src/targets/maelstrom/client.js';
 import { checkCounter, checkEcho, checkEveryFinalRead, checkUniqueIds, FINAL, gSetWorkload } from '../../workloads/maelstrom.js';
 
 /** A history from [process, f, input, status, output, key?] ops, each completing before the next starts. */
@@ -92,5 +93,12 @@ describe('message workloads', () => {
   it('refuse KV encoding (they run only where messages are carried)', () => {
     expect(() => gSetWorkload.encode({ f: 'add', value: 1 })).toThrow(/sends messages/);
     expect(gSetWorkload.messages!.request({ f: 'add', value: 7 })).toEqual({ type: 'add', element: 7 });
+  });
+});
+
+describe("lin-kv keys on Maelstrom's wire", () => {
+  it('go as integers, as Maelstrom sends them, one to one for one prefix; other keys stay text', () => {
+    expect([keyToWire('r0'), keyToWire('r17'), keyToWire('42')]).toEqual([0, 17, 42]);
+    expect([keyToWire('alpha'), keyToWire('r1x'), keyToWire('r1234567890123456')]).toEqual(['alpha', 'r1x', 'r1234567890123456']);
   });
 });

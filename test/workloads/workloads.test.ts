@@ -242,14 +242,14 @@ describe('set', () => {
 
 describe('registry and options', () => {
   it('lists the workloads and finds them by name', () => {
-    expect(WORKLOAD_NAMES).toEqual(['register', 'kv', 'set']);
+    expect(WORKLOAD_NAMES).toEqual(['register', 'kv', 'set', 'lin-kv', 'g-set', 'broadcast', 'g-counter', 'pn-counter', 'unique-ids', 'echo']);
     for (const name of WORKLOAD_NAMES) expect(getWorkload(name).name).toBe(name);
     expect(describeWorkloads()).toContain('--ops-per-key');
   });
 
   it('names the allowed workloads for an unknown one', () => {
     expect(() => getWorkload('regster')).toThrow(WorkloadOptionsError);
-    expect(() => getWorkload('regster')).toThrow('unknown workload "regster" (allowed: register, kv, set)');
+    expect(() => getWorkload('regster')).toThrow('unknown workload "regster" (allowed: register, kv, set, lin-kv, g-set, broadcast, g-counter, pn-counter, unique-ids, echo)');
   });
 
   it('parses options from command-line text, kebab-case or camelCase, with defaults', () => {

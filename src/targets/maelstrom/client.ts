@@ -13,6 +13,15 @@ function toWire(value: string | null): unknown {
   return value !== null && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
+/**
+ * Maelstrom's lin-kv keys are integers: the lin-kv workload's registers r0, r1 ... (one prefix per
+ * run, so the mapping is one to one) go on the wire as 0, 1 ...; other keys stay text.
+ */
+export function keyToWire(key: string): unknown {
+  const digits = /^[A-Za-z_.-]*(\d{1,15})$/.exec(key);
+  return digits === null ? key : Number(digits[1]);
+}
+
 function fromWire(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -77,13 +86,13 @@ export function maelstromKvStore(rpc: MaelstromRpcClient, home: string): KvStore
     body.type === type ? { type: 'ok' } : (errorReply(body) ?? { type: 'info', error: `unexpected reply ${body.type}` });
   return {
     async get(key, signal) {
-      const body = await rpc.request(home, { type: 'read', key }, signal);
+      const body = await rpc.request(home, { type: 'read', key: keyToWire(key) }, signal);
       if (body.type === 'read_ok') return { type: 'ok', value: fromWire(body.value) };
       if (body.type === 'error' && body.code === ERROR_KEY_DOES_NOT_EXIST) return { type: 'ok', value: null };
       return expect(body, 'read_ok');
     },
     async put(key, value, signal) {
-      return expect(await rpc.request(home, { type: 'write', key, value: toWire(value) }, signal), 'write_ok');
+      return expect(await rpc.request(home, { type: 'write', key: keyToWire(key), value: toWire(value) }, signal), 'write_ok');
     },
     async append() {
       return { type: 'fail', error: 'Maelstrom lin-kv has no append' };
@@ -91,7 +100,7 @@ export function maelstromKvStore(rpc: MaelstromRpcClient, home: string): KvStore
     async cas(key, from, to, signal) {
       // From the absent value: Maelstrom's create_if_not_exists, so an absent key takes `to` as our model says.
       const create = from === null ? { create_if_not_exists: true } : {};
-      const body = await rpc.request(home, { type: 'cas', key, from: toWire(from), to: toWire(to), ...create }, signal);
+      const body = await rpc.request(home, { type: 'cas', key: keyToWire(key), from: toWire(from), to: toWire(to), ...create }, signal);
       if (body.type === 'error' && (body.code === ERROR_PRECONDITION_FAILED || body.code === ERROR_KEY_DOES_NOT_EXIST))
         return { type: 'fail', error: CAS_MISMATCH };
       return expect(body, 'cas_ok');
