@@ -5,7 +5,7 @@
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { NodeStartError } from '../../harness/launcher.js';
 import type { Endpoint } from './router.js';
 import { type MaelstromMessage, parseMessage, renderMessage } from './protocol.js';
@@ -15,6 +15,46 @@ export const INIT_SOURCE = 'c0';
 
 /** Bytes queued on a node's stdin at most (a paused or stuck node); past it messages are lost. */
 const STDIN_BYTES_MAX = 8 * 1024 * 1024;
+
+/** A line a node writes to stdout is at most this long; a longer one is dropped and counted malformed. */
+export const LINE_BYTES_MAX = 1024 * 1024;
+
+/**
+ * Calls `onLine` for each line of `input` (without its newline). A line longer than `maxBytes` is not
+ * held: its bytes are skipped up to the next newline and `onLine` gets `undefined` with its length.
+ */
+export function readLines(input: Readable, maxBytes: number, onLine: (line: string | undefined, bytes: number) => void): void {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let skipping = false;
+  input.on('data', (chunk: Buffer) => {
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, newline);
+      const bytes = held + piece.length;
+      if (skipping || bytes > maxBytes) onLine(undefined, bytes);
+      else
+        onLine(
+          Buffer.concat([...parts, piece])
+            .toString('utf8')
+            .replace(/\r$/, ''),
+          bytes,
+        );
+      parts = [];
+      held = 0;
+      skipping = false;
+      start = newline + 1;
+    }
+    const rest = chunk.subarray(start);
+    held += rest.length;
+    if (!skipping) {
+      if (held > maxBytes) {
+        skipping = true;
+        parts = [];
+      } else if (rest.length > 0) parts.push(rest);
+    }
+  });
+}
 
 const live = new Set<ChildProcessWithoutNullStreams>();
 let exitHookInstalled = false;
@@ -97,7 +137,11 @@ export class MaelstromNode implements Endpoint {
     const init = new Promise<string | undefined>((resolve) => {
       initDone = resolve;
     });
-    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => {
+    readLines(child.stdout, LINE_BYTES_MAX, (line, bytes) => {
+      if (line === undefined) {
+        if (this.child === child) this.options.onLine(`<a line of ${bytes} bytes, over the ${LINE_BYTES_MAX}-byte bound>`);
+        return;
+      }
       if (initDone !== undefined && line.includes(`"${INIT_SOURCE}"`)) {
         const message = parseMessage(line);
         if (!('error' in message) && message.dest === INIT_SOURCE && message.body.in_reply_to === msgId) {
