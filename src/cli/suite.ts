@@ -11,10 +11,10 @@ import type { Argv } from 'yargs';
 import { type SuiteSpec, type SuiteTestSpec, parseSuiteText, SuiteFileError, validateSuite } from '../harness/suite-file.js';
 import { SUITE_PRESET_NAMES, SUITE_PRESETS } from '../harness/suite-presets.js';
 import { suiteJunit, suiteMarkdown, writeSuiteFolder } from '../harness/suite-report.js';
-import { runSuite, suiteExitCode, suiteLastLine, type SuiteRunPlan } from '../harness/suite.js';
+import { runSuite, suiteExitCode, suiteLastLine, type SuiteRunPlan, type SuiteTestLeftOut } from '../harness/suite.js';
 import { UsageError } from './exit.js';
 import type { Command } from './main.js';
-import { addTestOptions, buildTestConfig, listenForInterrupts, TEST_DEFAULTS, type TestArgs } from './test.js';
+import { addTestOptions, buildTestConfig, fitNemesis, listenForInterrupts, TEST_DEFAULTS, type TestArgs } from './test.js';
 
 interface SuiteArgs extends Partial<TestArgs> {
   file?: string;
@@ -88,20 +88,47 @@ function runArgs(test: SuiteTestSpec, args: SuiteArgs, suiteName: string, seed: 
  * Every run of the suite with its full configuration, validated before anything starts. A test
  * with `runs: N` takes seeds base, base+1, ... (base: --seed, else random and printed).
  */
-export function planSuite(suite: SuiteSpec, source: string, args: SuiteArgs, baseSeed: number): SuiteRunPlan[] {
+export function planSuite(
+  suite: SuiteSpec,
+  source: string,
+  args: SuiteArgs,
+  baseSeed: number,
+): { plans: SuiteRunPlan[]; testsLeftOut: SuiteTestLeftOut[] } {
   const plans: SuiteRunPlan[] = [];
+  const testsLeftOut: SuiteTestLeftOut[] = [];
   for (const [index, test] of suite.tests.entries()) {
     const seeds = test.seeds ?? Array.from({ length: test.runs ?? 1 }, (_, i) => (baseSeed + i) % 2 ** 32);
-    for (const seed of seeds) {
-      try {
-        plans.push({ test: test.name, seed, config: buildTestConfig(runArgs(test, args, suite.name, seed)) });
-      } catch (error) {
-        if (error instanceof UsageError) throw new UsageError(`${source}: tests[${index}] ("${test.name}"): ${error.message}`);
-        throw error;
+    try {
+      let leftOut: string[] = [];
+      let nemesis: string | undefined;
+      if (suite.adapt === true) {
+        const fitted = fitNemesis(runArgs(test, args, suite.name, baseSeed));
+        leftOut = fitted.leftOut;
+        if (fitted.nemesis === 'none' && leftOut.length > 0) {
+          testsLeftOut.push({ test: test.name, reasons: leftOut });
+          continue;
+        }
+        nemesis = fitted.nemesis;
       }
+      for (const seed of seeds) {
+        const testArgs = runArgs(test, args, suite.name, seed);
+        plans.push({
+          test: test.name,
+          seed,
+          config: buildTestConfig(nemesis === undefined ? testArgs : { ...testArgs, nemesis }),
+          ...(leftOut.length > 0 ? { leftOut } : {}),
+        });
+      }
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`${source}: tests[${index}] ("${test.name}"): ${error.message}`);
+      throw error;
     }
   }
-  return plans;
+  if (plans.length === 0)
+    throw new UsageError(
+      `${source}: no test of the suite can run on --db ${args.db ?? TEST_DEFAULTS.db}: ${testsLeftOut.flatMap((t) => t.reasons).join('; ')}`,
+    );
+  return { plans, testsLeftOut };
 }
 
 async function handle(args: SuiteArgs): Promise<number> {
@@ -117,17 +144,25 @@ async function handle(args: SuiteArgs): Promise<number> {
   const baseSeed = args.seed ?? randomInt(1, 2 ** 31);
   if (!Number.isInteger(baseSeed) || baseSeed < 0 || baseSeed > 2 ** 32 - 1)
     throw new UsageError(`--seed must be an integer from 0 to ${2 ** 32 - 1}, got ${String(baseSeed)}`);
-  const plans = planSuite(suite, source, args, baseSeed);
+  const { plans, testsLeftOut } = planSuite(suite, source, args, baseSeed);
   const store = args.store ?? TEST_DEFAULTS.store;
   const quiet = args.quiet ?? false;
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say(`skepsis suite: ${suite.name} (${source}): ${plans.length} runs, time budget ${budgetSec} s, seed ${baseSeed}`);
+  const fitted = new Set<string>();
+  for (const plan of plans)
+    if (plan.leftOut !== undefined && !fitted.has(plan.test)) {
+      fitted.add(plan.test);
+      say(`skepsis suite: ${plan.test}: left out for this store: ${plan.leftOut.join('; ')}`);
+    }
+  for (const test of testsLeftOut) say(`skepsis suite: ${test.test}: not run on this store: ${test.reasons.join('; ')}`);
   const interrupt = listenForInterrupts('skepsis suite');
   let outcome;
   try {
     outcome = await runSuite({
       name: suite.name,
       plans,
+      testsLeftOut,
       store,
       timeBudgetMs: budgetSec * 1000,
       failFast: args.failFast,

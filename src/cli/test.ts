@@ -9,7 +9,7 @@ import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js'
 import { missingNetReason, netCapabilities } from '../harness/network.js';
 import { getWorkload, isWorkloadName, parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
 import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
-import { NET_NAMES, type NetName, parseTargetOptions, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
+import { NET_NAMES, type NetName, parseTargetOptions, type Target, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
 import { killAllNodes } from '../harness/launcher.js';
 import { RunSetupError, runTest } from '../harness/run-test.js';
 import { EXIT_USAGE, exitCodeFor, UsageError } from './exit.js';
@@ -63,16 +63,8 @@ function shellQuote(text: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-export function buildTestConfig(args: TestArgs) {
-  const nodes = requireRange('nodes', args.nodes, 1, 15);
-  const timeLimitSec = requireRange('time-limit', args.timeLimit, 1, 24 * 3600, false);
-  const intervalSec = requireRange('nemesis-interval', args.nemesisInterval, 0.1, 3600, false);
-  const concurrency = requireRange('concurrency', args.concurrency ?? 2 * nodes, 1, 1024);
-  const opTimeoutMs = requireRange('op-timeout-ms', args.opTimeoutMs, 100, 600_000);
-  const checkTimeoutSec = requireRange('check-timeout', args.checkTimeout, 1, 24 * 3600, false);
-  const seed = args.seed ?? randomInt(1, 2 ** 31);
-  requireRange('seed', seed, 0, 2 ** 32 - 1);
-  const unsafeBugs = parseUnsafeBugs(args.unsafeBug);
+/** The target and the net a run uses (--db, --net, --no-proxy); UsageError when they cannot go together. */
+export function resolveTargetAndNet(args: Pick<TestArgs, 'db' | 'net' | 'proxy'>): { target: Target; net: NetName } {
   if (!(TARGET_NAMES as readonly string[]).includes(args.db))
     throw new UsageError(`--db must be one of ${TARGET_NAMES.join(', ')}, got ${JSON.stringify(args.db)}`);
   const target = getTarget(args.db);
@@ -91,6 +83,55 @@ export function buildTestConfig(args: TestArgs) {
         .map((t) => t.name)
         .join(', ')}), not --db ${target.name}`,
     );
+  return { target, net };
+}
+
+/**
+ * Splits a --nemesis text into the faults the target and net of `args` can carry out and the reasons
+ * for the others (what `skepsis test` would refuse). For suites that run on any store.
+ */
+export function fitNemesis(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'nemesis'>): { nemesis: string; leftOut: string[] } {
+  const { target, net } = resolveTargetAndNet(args);
+  const text = args.nemesis.trim() || 'none';
+  let specs;
+  try {
+    specs = text === 'none' ? [] : parseNemesisSpec(text);
+  } catch (error) {
+    if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
+    throw error;
+  }
+  const kept: string[] = [];
+  const leftOut: string[] = [];
+  for (const spec of specs) {
+    const refused = unsupportedNemeses([spec], nemesisAbilities(target, net));
+    if (refused.length === 0) kept.push(spec.name);
+    else leftOut.push(...refused);
+  }
+  if (leftOut.length === 0) return { nemesis: text, leftOut };
+  return { nemesis: kept.length > 0 ? kept.join(',') : 'none', leftOut };
+}
+
+function nemesisAbilities(target: Target, net: NetName) {
+  return {
+    db: target.capabilities,
+    net: netCapabilities(net, target.peerLinks.proxyable),
+    target: target.name,
+    netName: net,
+    netNote: (missing: Parameters<typeof missingNetReason>[1]) => missingNetReason(net, missing, target),
+  };
+}
+
+export function buildTestConfig(args: TestArgs) {
+  const nodes = requireRange('nodes', args.nodes, 1, 15);
+  const timeLimitSec = requireRange('time-limit', args.timeLimit, 1, 24 * 3600, false);
+  const intervalSec = requireRange('nemesis-interval', args.nemesisInterval, 0.1, 3600, false);
+  const concurrency = requireRange('concurrency', args.concurrency ?? 2 * nodes, 1, 1024);
+  const opTimeoutMs = requireRange('op-timeout-ms', args.opTimeoutMs, 100, 600_000);
+  const checkTimeoutSec = requireRange('check-timeout', args.checkTimeout, 1, 24 * 3600, false);
+  const seed = args.seed ?? randomInt(1, 2 ** 31);
+  requireRange('seed', seed, 0, 2 ** 32 - 1);
+  const unsafeBugs = parseUnsafeBugs(args.unsafeBug);
+  const { target, net } = resolveTargetAndNet(args);
   if (target.workloads !== undefined && !target.workloads.includes(args.workload))
     throw new UsageError(`--db ${target.name} runs --workload ${target.workloads.join(', ')}, not ${args.workload}`);
   if (isWorkloadName(args.workload) && getWorkload(args.workload).messages !== undefined && target.workloads === undefined)
@@ -113,13 +154,7 @@ export function buildTestConfig(args: TestArgs) {
   const nemesis = args.nemesis.trim() || 'none';
   try {
     const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
-    const refused = unsupportedNemeses(specs, {
-      db: target.capabilities,
-      net: netCapabilities(net, target.peerLinks.proxyable),
-      target: target.name,
-      netName: net,
-      netNote: (missing) => missingNetReason(net, missing, target),
-    });
+    const refused = unsupportedNemeses(specs, nemesisAbilities(target, net));
     if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   } catch (error) {
     if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);

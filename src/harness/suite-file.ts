@@ -32,6 +32,12 @@ export interface SuiteSpec {
   name: string;
   /** Seconds the whole suite may take (`--time-budget` overrides). */
   'time-budget'?: number;
+  /**
+   * Fit each test's faults to the store under test: leave out the fault kinds its target or net
+   * cannot carry out (saying so) instead of refusing the suite, and leave out a test none of whose
+   * faults remain. The presets set it, so one suite runs on every store.
+   */
+  adapt?: boolean;
   tests: SuiteTestSpec[];
 }
 
@@ -65,7 +71,7 @@ const TEST_FIELDS: Record<keyof SuiteTestSpec, FieldKind> = {
   'op-timeout-ms': 'number',
   'check-timeout': 'number',
 };
-const SUITE_FIELDS = ['name', 'time-budget', 'tests'];
+const SUITE_FIELDS = ['name', 'time-budget', 'adapt', 'tests'];
 
 const KIND_TEXT: Record<FieldKind, string> = {
   string: 'a string',
@@ -119,6 +125,7 @@ export function validateSuite(value: unknown, source: string): SuiteSpec {
   const budget = suite['time-budget'];
   if (budget !== undefined && (typeof budget !== 'number' || !(budget > 0) || budget > 7 * 24 * 3600))
     fail('time-budget', `expected a number of seconds from 1 to 604800, got ${describe(budget)}`);
+  if (suite.adapt !== undefined && typeof suite.adapt !== 'boolean') fail('adapt', `expected true or false, got ${describe(suite.adapt)}`);
   if (!Array.isArray(suite.tests) || suite.tests.length === 0)
     fail('tests', `expected a non-empty array of tests, got ${describe(suite.tests)}`);
   const names = new Set<string>();
@@ -146,7 +153,12 @@ export function validateSuite(value: unknown, source: string): SuiteSpec {
       fail(`${at}.runs`, `expected an integer from 1 to ${RUNS_MAX}, got ${String(out.runs)}`);
     return out as unknown as SuiteTestSpec;
   });
-  return { name: suite.name as string, ...(budget !== undefined ? { 'time-budget': budget as number } : {}), tests };
+  return {
+    name: suite.name as string,
+    ...(budget !== undefined ? { 'time-budget': budget as number } : {}),
+    ...(suite.adapt !== undefined ? { adapt: suite.adapt as boolean } : {}),
+    tests,
+  };
 }
 
 /** Parses a suite file's text (JSON); errors name the file and, for a syntax error, the line. */

@@ -82,8 +82,24 @@ export function suiteMarkdown(outcome: SuiteOutcome): string {
         `| ${cell(run.test)} | ${run.seed} | ${STATUS_TEXT[run.status]} | ${checkText(run.history)} | ${checkText(run.nodeLogs)} | ${run.status === 'skipped' ? '' : `${(run.elapsedMs / 1000).toFixed(1)} s`} | ${cell(run.status === 'passed' ? '' : (run.summary[0] ?? ''))} | \`${cell(run.command)}\` | ${reportPath(run) ? `\`${cell(reportPath(run)!)}\`` : ''} |`,
     ),
     '',
+    ...leftOutLines(outcome).map((line) => `- ${cell(line)}`),
   ];
   return lines.join('\n');
+}
+
+/**
+ * What an adapting suite left out for this store: tests none of whose faults fit, then the faults
+ * left out of the tests that ran (each once).
+ */
+export function leftOutLines(outcome: SuiteOutcome): string[] {
+  const lines = (outcome.testsLeftOut ?? []).map((t) => `${t.test}: not run on this store: ${t.reasons.join('; ')}`);
+  const seen = new Set<string>();
+  for (const run of outcome.runs) {
+    if (run.leftOut === undefined || seen.has(run.test)) continue;
+    seen.add(run.test);
+    lines.push(`${run.test}: left out: ${run.leftOut.join('; ')}`);
+  }
+  return lines;
 }
 
 function esc(text: string): string {
@@ -105,7 +121,13 @@ body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td
 <p>Started ${esc(outcome.startedAt)}; ${(outcome.elapsedMs / 1000).toFixed(0)} s of a ${(outcome.timeBudgetMs / 1000).toFixed(0)} s budget${outcome.failFast ? '; --fail-fast' : ''}; exit ${suiteExitCode(outcome)}.</p>
 <table><tr><th>test</th><th>seed</th><th>verdict</th><th>history</th><th>node logs</th><th>took</th><th>why</th><th>repeat</th><th></th></tr>
 ${rows.join('\n')}
-</table></body></html>
+</table>${
+    leftOutLines(outcome).length > 0
+      ? `<ul>${leftOutLines(outcome)
+          .map((line) => `<li>${esc(line)}</li>`)
+          .join('')}</ul>`
+      : ''
+  }</body></html>
 `;
 }
 

@@ -12,6 +12,14 @@ export interface SuiteRunPlan {
   test: string;
   seed: number;
   config: RunTestOptions['config'];
+  /** Faults of the test left out because the store under test cannot take them (adapting suites). */
+  leftOut?: string[];
+}
+
+/** A test an adapting suite did not run at all: none of its faults fit the store under test. */
+export interface SuiteTestLeftOut {
+  test: string;
+  reasons: string[];
 }
 
 export type SuiteRunStatus = 'passed' | 'failed' | 'unknown' | 'error' | 'skipped';
@@ -27,6 +35,8 @@ export interface SuiteRunResult {
   elapsedMs: number;
   /** The run's summary lines, or why it was skipped or failed to run. */
   summary: string[];
+  /** Faults of its test left out for this store, with the reasons. */
+  leftOut?: string[];
   /** What the history alone said (linearizability and the workload's check), and the node-log check. */
   history?: Validity;
   nodeLogs?: boolean;
@@ -39,11 +49,14 @@ export interface SuiteOutcome {
   timeBudgetMs: number;
   failFast: boolean;
   runs: SuiteRunResult[];
+  /** Tests not run because none of their faults fit the store under test. */
+  testsLeftOut?: SuiteTestLeftOut[];
 }
 
 export interface RunSuiteOptions {
   name: string;
   plans: SuiteRunPlan[];
+  testsLeftOut?: SuiteTestLeftOut[];
   store: string;
   timeBudgetMs: number;
   failFast: boolean;
@@ -71,7 +84,12 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   let stopReason: string | undefined;
   const runs: SuiteRunResult[] = [];
   for (const [index, plan] of options.plans.entries()) {
-    const base = { test: plan.test, seed: plan.seed, command: plan.config.command };
+    const base = {
+      test: plan.test,
+      seed: plan.seed,
+      command: plan.config.command,
+      ...(plan.leftOut !== undefined && plan.leftOut.length > 0 ? { leftOut: plan.leftOut } : {}),
+    };
     const label = `[${index + 1}/${options.plans.length}] ${plan.test} seed ${plan.seed}`;
     if (options.signal?.aborted) stopReason ??= 'the suite was interrupted';
     const elapsed = now() - start;
@@ -116,7 +134,15 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
       runs.push({ ...base, status: 'error', elapsedMs: now() - runStart, summary: [message] });
     }
   }
-  return { name: options.name, startedAt, elapsedMs: now() - start, timeBudgetMs: options.timeBudgetMs, failFast: options.failFast, runs };
+  return {
+    name: options.name,
+    startedAt,
+    elapsedMs: now() - start,
+    timeBudgetMs: options.timeBudgetMs,
+    failFast: options.failFast,
+    runs,
+    ...(options.testsLeftOut !== undefined && options.testsLeftOut.length > 0 ? { testsLeftOut: options.testsLeftOut } : {}),
+  };
 }
 
 /** Counts by status. */

@@ -156,6 +156,14 @@ export function parseTargetOptions(target: Target, items: readonly string[]): Re
 }
 
 /** A boolean --db-opt value. */
+/** A --db-opt that must be a positive integer. */
+export function positiveIntegerOption(target: string, name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new TargetOptionError(`--db-opt ${name} for target ${target} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export function booleanOption(target: string, name: string, value: string | undefined): boolean {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;

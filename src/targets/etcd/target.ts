@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Db } from '../../../nemesis/types.js';
 import { NodeProcess } from '../../harness/launcher.js';
 import { controlJson, processDb, processExits } from '../process-db.js';
-import { booleanOption, type Target, TargetOptionError, TargetUnavailableError } from '../types.js';
+import { booleanOption, positiveIntegerOption, type Target, TargetOptionError, TargetUnavailableError } from '../types.js';
 import { EtcdKvStore } from './client.js';
 
 const LEADER_POLL_MS = 100;
@@ -29,13 +29,6 @@ const OPTION_DEFAULTS = {
   'election-timeout-ms': '1000',
   'snapshot-count': '10000',
 } as const;
-
-function positiveInteger(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new TargetOptionError(`--db-opt ${name} for target etcd must be a positive integer, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 /** `etcd --version`'s first line says `etcd Version: 3.4.23`. */
 function etcdVersion(bin: string): string {
@@ -93,7 +86,8 @@ export const etcdTarget: Target = {
     if (extra.nodeArgs.length > 0)
       throw new TargetOptionError('--node-arg passes flags to our own node only; use --db-opt for etcd (see --help)');
     booleanOption('etcd', 'serializable-reads', options['serializable-reads']);
-    for (const name of ['heartbeat-interval-ms', 'election-timeout-ms', 'snapshot-count']) positiveInteger(name, options[name]);
+    for (const name of ['heartbeat-interval-ms', 'election-timeout-ms', 'snapshot-count'])
+      positiveIntegerOption('etcd', name, options[name]);
     if (Number(options['election-timeout-ms']) < 5 * Number(options['heartbeat-interval-ms']))
       throw new TargetOptionError('--db-opt election-timeout-ms must be at least 5 times heartbeat-interval-ms (etcd refuses less)');
     return { version: etcdVersion(options['etcd-bin']) };

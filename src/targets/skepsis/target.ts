@@ -4,7 +4,7 @@
 
 import { KvClient } from '../../client/kv-client.js';
 import { processExits } from '../process-db.js';
-import type { Target } from '../types.js';
+import { positiveIntegerOption, type Target, TargetOptionError } from '../types.js';
 import { createClusterDb, waitForLeader } from './db.js';
 import { prepareLocalCluster, startAll } from './local-cluster.js';
 
@@ -12,15 +12,43 @@ function port(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
 }
 
+/** The --db-opt names and the node flags they set. */
+const NODE_FLAGS: Record<string, string> = {
+  'heartbeat-interval-ms': '--heartbeat-interval-ms',
+  'election-timeout-ms': '--election-timeout-ms',
+  'snapshot-count': '--snapshot-entries',
+};
+
+function optionFlags(options: Record<string, string>): string[] {
+  return Object.entries(NODE_FLAGS).flatMap(([name, flag]) => (options[name] !== undefined ? [flag, options[name]] : []));
+}
+
 export const skepsisTarget: Target = {
   name: 'skepsis',
   summary: 'our own Raft KV node (skepsis node)',
-  options: [],
+  // Named as etcd's, so one suite (e.g. the presets) can tune either store; given ones only are passed.
+  options: [
+    { name: 'heartbeat-interval-ms', describe: "the node's --heartbeat-interval-ms (its default 40)" },
+    { name: 'election-timeout-ms', describe: "the node's --election-timeout-ms (its default 200)" },
+    { name: 'snapshot-count', describe: "the node's --snapshot-entries: entries between snapshots (its default 10000)" },
+  ],
   capabilities: ['leader', 'transfer', 'damage-log'],
   peerLinks: { proxyable: true },
   defaultNet: 'proxy',
   nodeLogCheck: true,
-  validate() {
+  validate(options, extra) {
+    for (const [name, flag] of Object.entries(NODE_FLAGS)) {
+      if (options[name] === undefined) continue;
+      positiveIntegerOption('skepsis', name, options[name]);
+      if (extra.nodeArgs.some((arg) => arg === flag || arg.startsWith(`${flag}=`)))
+        throw new TargetOptionError(`--db-opt ${name} and --node-arg ${flag} set the same node flag; give one`);
+    }
+    const heartbeat = Number(options['heartbeat-interval-ms'] ?? 40);
+    const election = Number(options['election-timeout-ms'] ?? 200);
+    if (heartbeat >= election)
+      throw new TargetOptionError(
+        `--db-opt heartbeat-interval-ms (${heartbeat}) must be below election-timeout-ms (${election}) for target skepsis`,
+      );
     return { version: 'this build' };
   },
   async prepare(setup) {
@@ -33,7 +61,13 @@ export const skepsisTarget: Target = {
       advertisedPeerPort: (from, to) => port(addressing.peerAddress(from, to)),
       hostOf: addressing.net === 'hosts' ? (id) => addressing.listenHost(id) : undefined,
       spawnPrefix: (id) => addressing.spawnPrefix(id),
-      extraArgs: [...setup.unsafeBugs.flatMap((bug) => ['--unsafe-bug', bug]), '--seed', String(setup.seed), ...setup.nodeArgs],
+      extraArgs: [
+        ...setup.unsafeBugs.flatMap((bug) => ['--unsafe-bug', bug]),
+        '--seed',
+        String(setup.seed),
+        ...optionFlags(setup.options),
+        ...setup.nodeArgs,
+      ],
     });
     const clientUrls = new Map(setup.ids.map((id) => [id, `http://${addressing.clientAddress(id)}`]));
     return {
