@@ -5,7 +5,8 @@
 // Pages stay small: past `maxOps` operations only the failing (or first) parts are drawn, and a big
 // part only as a window around the failure. It does no I/O and never re-runs the search.
 
-import { formatValue, type FaultEvent, type History, type Operation } from './history.js';
+import { faultEdge, faultWindows } from './fault-windows.js';
+import { describeOperation, formatValue, type FaultEvent, type History, type Operation } from './history.js';
 import type { CheckResult, PartResult } from './check.js';
 import type { Model } from './model.js';
 import type { StuckOp } from './search.js';
@@ -210,26 +211,14 @@ function replay(
   return { placed, lastSteps };
 }
 
-/** Nemesis events as shaded windows (a start* event up to the stop* events after it) and marks. */
+/** Nemesis events as shaded windows (paired by checker/fault-windows.ts) and marks (every other record). */
 function faultSpans(events: FaultEvent[]): Faults {
-  const spans: FaultSpan[] = [];
-  const marks: FaultEvent[] = [];
-  let current: FaultSpan | undefined;
-  for (const event of events) {
-    const name = event.f.replace(/^:/, '');
-    if (name.startsWith('start')) {
-      if (current === undefined || current.to !== Infinity) {
-        current = { from: event.time, to: Infinity, label: event.f };
-        spans.push(current);
-      }
-      if (event.value !== undefined) current.label = `${event.f} ${formatValue(event.value)}`;
-    } else if (name.startsWith('stop') && current !== undefined) {
-      current.to = event.time;
-    } else {
-      marks.push(event);
-    }
-  }
-  return { spans, marks };
+  const spans = faultWindows(events).map((w) => ({
+    from: w.start,
+    to: w.stop ?? Infinity,
+    label: w.value === undefined ? w.f : `${w.f} ${formatValue(w.value)}`,
+  }));
+  return { spans, marks: events.filter((event) => faultEdge(event.f) === undefined) };
 }
 
 function renderSummary(title: string, result: CheckResult, model: Model<any>, history: History, views: PartView[]): string {
@@ -340,7 +329,7 @@ function reasonText(stuck: StuckOp, result: PartResult): string {
 }
 
 function opText(op: Operation, model: Model<any>): string {
-  return escapeHtml(clip(`p${String(op.process)} ${model.describeOp(op)}`));
+  return escapeHtml(clip(describeOperation(op, { body: (o) => model.describeOp(o) })));
 }
 
 function code(text: string): string {
@@ -449,7 +438,7 @@ function renderBar(op: Operation, view: PartView, model: Model<any>, axis: Axis)
   if (placement !== undefined) classes.push('placed');
   if (stuck !== undefined) classes.push('stuck');
   if (op.call < view.start) classes.push('clipped');
-  const description = clip(`p${String(op.process)} ${model.describeOp(op)}`);
+  const description = clip(describeOperation(op, { body: (o) => model.describeOp(o) }));
   const tip = [
     placement !== undefined ? `#${placement.n}  ${description}` : description,
     statusText(op),

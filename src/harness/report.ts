@@ -8,8 +8,9 @@
 // drawn as per-bucket p50/p99 lines instead of a point per op, and charts use at most
 // `bucketsMax` buckets. Every string that comes from the history or the options is clipped and escaped.
 
-import { isNemesisProcess, type HistoryEvent } from '../../checker/history.js';
-import { type FaultWindow, nodeIds, type TestConfig, type TestResults } from './results.js';
+import { describeOperation, isNemesisProcess, type HistoryEvent, type OperationFields } from '../../checker/history.js';
+import { faultEdge } from '../../checker/fault-windows.js';
+import { type FaultWindow, faultWindows, nodeIds, type TestConfig, type TestResults } from './results.js';
 
 export interface ReportInput {
   config: TestConfig;
@@ -277,7 +278,7 @@ function grow(ops: Ops, capacity: number): void {
 function timeFrame(ops: Ops, recorded: FaultWindow[] | undefined): TimeFrame {
   const startNs = ops.firstNs;
   let endNs = ops.lastNs;
-  const windows = recorded !== undefined && recorded.length > 0 ? recorded : faultWindowsFrom(ops.nemesis);
+  const windows = recorded !== undefined && recorded.length > 0 ? recorded : faultWindows(ops.nemesis);
   for (const w of windows) {
     if (Number.isFinite(w.startNs)) endNs = Math.max(endNs, w.startNs);
     if (w.stopNs !== undefined && Number.isFinite(w.stopNs)) endNs = Math.max(endNs, w.stopNs);
@@ -311,30 +312,10 @@ function timeFrame(ops: Ops, recorded: FaultWindow[] | undefined): TimeFrame {
   const marks: Mark[] = [];
   for (const event of ops.nemesis) {
     const f = String(event.f);
-    if (f.startsWith('start-') || f.startsWith('stop-')) continue;
+    if (faultEdge(f) !== undefined) continue;
     if (marks.length < REPORT_LIMITS.faultsMax) marks.push({ timeNs: event.time, label: clip(`${f}: ${safeJson(event.value)}`, 400) });
   }
   return { startNs, spanNs, faults, faultsLeftOut: usable.length - drawn.length, faultLanes: Math.max(1, laneEnds.length), marks };
-}
-
-/** Fault windows from the nemesis records, for results.json files without them: start-X .. stop-X, or heal-all. */
-function faultWindowsFrom(nemesis: HistoryEvent[]): FaultWindow[] {
-  const windows: FaultWindow[] = [];
-  const open: FaultWindow[] = [];
-  for (const event of nemesis) {
-    const f = String(event.f);
-    if (f.startsWith('start-')) {
-      const window: FaultWindow = { kind: f.slice('start-'.length), startNs: event.time, value: event.value };
-      windows.push(window);
-      open.push(window);
-    } else if (f.startsWith('stop-')) {
-      const at = open.findIndex((w) => w.kind === f.slice('stop-'.length));
-      if (at !== -1) open.splice(at, 1)[0].stopNs = event.time;
-    } else if (f === 'heal-all') {
-      for (const w of open.splice(0)) w.stopNs = event.time;
-    }
-  }
-  return windows;
 }
 
 /** A short description of a fault from its record's value: its own description, else its main fields. */
@@ -810,18 +791,21 @@ function barLabel(call: HistoryEvent | undefined, completion: HistoryEvent | und
 }
 
 function opTitle(ops: Ops, i: number, call: HistoryEvent | undefined, completion: HistoryEvent | undefined, frame: TimeFrame): string {
-  const status = STATUS_NAMES[ops.status[i]];
-  const key = call?.key !== undefined ? ` ${String(call.key)}` : '';
-  const input = call?.value !== undefined ? ` ${safeJson(call.value)}` : '';
-  const output = completion?.value !== undefined && ops.status[i] === OK ? ` → ${safeJson(completion.value)}` : '';
-  const error = completion?.error !== undefined ? ` (${String(completion.error)})` : '';
+  const op: OperationFields = {
+    process: ops.processes[ops.process[i]],
+    f: call?.f ?? ops.fNames[ops.f[i]],
+    key: call?.key,
+    input: call?.value,
+    output: completion?.value,
+    status: STATUS_NAMES[ops.status[i]],
+    error: completion?.error,
+  };
   const latency = Number.isNaN(ops.done[i])
     ? 'never completed'
     : ops.status[i] === INFO
       ? `indeterminate after ${formatDurationNs(ops.done[i] - ops.call[i])}`
       : formatDurationNs(ops.done[i] - ops.call[i]);
-  const line = `p${String(ops.processes[ops.process[i]])} ${ops.fNames[ops.f[i]]}${key}${clip(input, 80)}${clip(output, 80)}: ${status}${clip(error, 80)}`;
-  return `${line}\n${latency}, called at ${formatSeconds(ops.call[i] - frame.startNs)}`;
+  return `${describeOperation(op, { valueChars: 80 })}\n${latency}, called at ${formatSeconds(ops.call[i] - frame.startNs)}`;
 }
 
 /**
