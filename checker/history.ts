@@ -4,6 +4,8 @@
 // event constructor (`historyEvent`), the nemesis process, and the text form of an operation
 // (`describeOperation`); fault windows are in fault-windows.ts beside it. This module does no I/O.
 
+import { clip } from './view/text.js';
+
 /** One line of a history: a call (`invoke`) or a completion (`ok`, `fail`, `info`). */
 export interface HistoryEvent {
   /** Position in the history, 0-based and strictly increasing. */
@@ -198,10 +200,10 @@ export function describeOperation<O extends OperationFields>(op: O, options: Des
   if (options.body !== undefined) return `p${String(op.process)} ${options.body(op)}`;
   const max = options.valueChars ?? Infinity;
   const key = op.key === undefined ? '' : ` ${op.key}`;
-  const input = op.input === undefined ? '' : clipText(` ${formatValue(op.input)}`, max);
+  const input = op.input === undefined ? '' : clip(` ${formatValue(op.input)}`, max);
   const output =
-    op.status === 'ok' && op.output !== undefined && !sameValue(op.output, op.input) ? clipText(` → ${formatValue(op.output)}`, max) : '';
-  const error = op.error === undefined ? '' : clipText(` (${op.error})`, max);
+    op.status === 'ok' && op.output !== undefined && !sameValue(op.output, op.input) ? clip(` → ${formatValue(op.output)}`, max) : '';
+  const error = op.error === undefined ? '' : clip(` (${op.error})`, max);
   return `p${String(op.process)} ${op.f}${key}${input}${output}: ${op.status}${error}`;
 }
 
@@ -217,8 +219,4 @@ export function formatValue(value: unknown): string {
 
 function sameValue(a: unknown, b: unknown): boolean {
   return formatValue(a) === formatValue(b);
-}
-
-function clipText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
 }

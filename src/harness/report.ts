@@ -10,6 +10,8 @@
 
 import { describeOperation, isNemesisProcess, type HistoryEvent, type OperationFields } from '../../checker/history.js';
 import { faultEdge } from '../../checker/fault-windows.js';
+import { coordinate, niceStep, tickValues } from '../../checker/view/axis.js';
+import { clip, escapeHtml } from '../../checker/view/text.js';
 import { type FaultWindow, faultWindows, nodeIds, type TestConfig, type TestResults } from './results.js';
 
 export interface ReportInput {
@@ -49,6 +51,9 @@ export const REPORT_LIMITS = {
   /** Largest checker page embedded. */
   checkerHtmlBytesMax: 8 * 1024 * 1024,
 } as const;
+
+/** Longest text taken onto the page (REPORT_LIMITS.textMax). */
+const TEXT_MAX = REPORT_LIMITS.textMax;
 
 const OK = 0;
 const FAIL = 1;
@@ -160,7 +165,7 @@ export function renderReport(input: ReportInput): string {
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title>`,
+    `<title>${escapeHtml(title)}</title>`,
     `<style>${STYLE}</style></head><body>`,
     SVG_DEFS,
     renderHeader(config, results),
@@ -295,7 +300,7 @@ function timeFrame(ops: Ops, recorded: FaultWindow[] | undefined): TimeFrame {
         startNs: w.startNs,
         stopNs: w.stopNs !== undefined && Number.isFinite(w.stopNs) ? Math.max(w.stopNs, w.startNs) : endNs,
         open: w.stopNs === undefined,
-        label: clip(`${w.kind}${description ? `: ${description}` : ''}`),
+        label: clip(`${w.kind}${description ? `: ${description}` : ''}`, TEXT_MAX),
         detail: clip(safeJson(w.value), 600),
         lane: 0,
       };
@@ -386,15 +391,15 @@ function verdictClass(valid: unknown): string {
 }
 
 function renderHeader(config: TestConfig, results: TestResults): string {
-  const lines = (results.summary ?? []).map((line) => `<li>${esc(clip(String(line), 400))}</li>`);
+  const lines = (results.summary ?? []).map((line) => `<li>${escapeHtml(clip(String(line), 400))}</li>`);
   const problems = results.problems ?? [];
   const unsafe = (config.unsafeBugs ?? []).length > 0;
   return [
     `<header class="top ${verdictClass(results.valid)}">`,
     `<div class="verdict">${verdictWord(results.valid)}</div>`,
     '<div class="what">',
-    `<h1>${esc(clip(config.name))}</h1>`,
-    `<div class="sub">${esc(clip(config.workload))} workload · nemesis ${esc(clip(config.nemesis))} · ${config.nodes} nodes · seed ${esc(String(config.seed))} · started ${esc(clip(config.startedAt))}${unsafe ? ` · <span class="unsafe">unsafe bugs: ${esc(clip(config.unsafeBugs.join(', ')))}</span>` : ''}</div>`,
+    `<h1>${escapeHtml(clip(config.name, TEXT_MAX))}</h1>`,
+    `<div class="sub">${escapeHtml(clip(config.workload, TEXT_MAX))} workload · nemesis ${escapeHtml(clip(config.nemesis, TEXT_MAX))} · ${config.nodes} nodes · seed ${escapeHtml(String(config.seed))} · started ${escapeHtml(clip(config.startedAt, TEXT_MAX))}${unsafe ? ` · <span class="unsafe">unsafe bugs: ${escapeHtml(clip(config.unsafeBugs.join(', '), TEXT_MAX))}</span>` : ''}</div>`,
     '</div></header>',
     results.interrupted ? '<p class="note">The run was interrupted: the history ends early.</p>' : '',
     lines.length > 0 ? `<ul class="summary">${lines.join('')}</ul>` : '',
@@ -402,7 +407,7 @@ function renderHeader(config: TestConfig, results: TestResults): string {
     problems.length > 0
       ? `<div class="problems"><h2>Problems</h2><ul>${problems
           .slice(0, 50)
-          .map((p) => `<li>${esc(clip(String(p), 600))}</li>`)
+          .map((p) => `<li>${escapeHtml(clip(String(p), 600))}</li>`)
           .join('')}${problems.length > 50 ? `<li>… and ${problems.length - 50} more (results.json)</li>` : ''}</ul></div>`
       : '',
   ].join('\n');
@@ -428,7 +433,7 @@ function renderChecks(results: TestResults): string {
   // Older results.json files have no node-log check.
   const logs = results.nodeLogs as TestResults['nodeLogs'] | undefined;
   if (logs?.skipped !== undefined) {
-    rows.push(`<tr><th>node logs</th><td class="dim">not scanned</td><td>${esc(clip(logs.skipped, 600))}</td></tr>`);
+    rows.push(`<tr><th>node logs</th><td class="dim">not scanned</td><td>${escapeHtml(clip(logs.skipped, 600))}</td></tr>`);
   } else if (logs !== undefined) {
     const detail =
       logs.count === 0
@@ -442,7 +447,7 @@ function renderChecks(results: TestResults): string {
 }
 
 function checkRow(name: string, valid: unknown, detail: string): string {
-  return `<tr><th>${name}</th><td><span class="verdict-word ${verdictClass(valid)}">${verdictWord(valid)}</span></td><td>${esc(clip(detail, 600))}</td></tr>`;
+  return `<tr><th>${name}</th><td><span class="verdict-word ${verdictClass(valid)}">${verdictWord(valid)}</span></td><td>${escapeHtml(clip(detail, 600))}</td></tr>`;
 }
 
 function renderConfig(config: TestConfig): string {
@@ -465,9 +470,9 @@ function renderConfig(config: TestConfig): string {
   ];
   return [
     '<section class="box"><h2>Test</h2><dl>',
-    ...facts.map(([k, v]) => `<dt>${k}</dt><dd>${esc(clip(String(v), 300))}</dd>`),
+    ...facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(clip(String(v), 300))}</dd>`),
     '</dl>',
-    `<div class="repeat">repeat it with:<code>${esc(clip(String(config.command), 1000))}</code></div>`,
+    `<div class="repeat">repeat it with:<code>${escapeHtml(clip(String(config.command), 1000))}</code></div>`,
     '</section>',
   ].join('\n');
 }
@@ -480,7 +485,7 @@ function renderStats(results: TestResults, latency: LatencyRow[]): string {
   const rows = names.map((f) => {
     const counts = byF[f];
     const lat = latencyOf.get(f);
-    return `<tr><th>${esc(clip(f, 40))}</th>${counts ? countCells(counts) : '<td></td><td></td><td></td>'}<td>${lat ? formatLatency(lat.p50Ms) : ''}</td><td>${lat ? formatLatency(lat.p99Ms) : ''}</td><td>${lat ? formatLatency(lat.maxMs) : ''}</td></tr>`;
+    return `<tr><th>${escapeHtml(clip(f, 40))}</th>${counts ? countCells(counts) : '<td></td><td></td><td></td>'}<td>${lat ? formatLatency(lat.p50Ms) : ''}</td><td>${lat ? formatLatency(lat.p99Ms) : ''}</td><td>${lat ? formatLatency(lat.maxMs) : ''}</td></tr>`;
   });
   const total = stats
     ? `<tr class="total"><th>all</th>${countCells(stats)}<td colspan="3">${stats.operations} ops, ${stats.opsPerSecond.toFixed(1)} ops/s</td></tr>`
@@ -507,12 +512,12 @@ function renderStats(results: TestResults, latency: LatencyRow[]): string {
 /** What the proxies did: faults act here, so a run whose faults never bit shows it. */
 function renderLinks(links: TestResults['links'] | undefined): string {
   if (links === undefined || links === null) return '<h2>Links</h2><p class="dim">not proxied, or no counters recorded</p>';
-  const n = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
   const { peer, client } = links;
   return [
     '<h2>Links</h2>',
-    `<p class="links">peer (${n(peer?.links)} links): <b>${n(peer?.frames)}</b> frames, ${n(peer?.framesCut)} cut, ${n(peer?.framesDropped)} dropped, ${n(peer?.framesOverflow)} over the buffer bound; ` +
-      `client (${n(client?.links)} links): <b>${n(client?.connectionsAccepted)}</b> connections, ${n(client?.connectionsBroken)} broken by the proxy</p>`,
+    `<p class="links">peer (${count(peer?.links)} links): <b>${count(peer?.frames)}</b> frames, ${count(peer?.framesCut)} cut, ${count(peer?.framesDropped)} dropped, ${count(peer?.framesOverflow)} over the buffer bound; ` +
+      `client (${count(client?.links)} links): <b>${count(client?.connectionsAccepted)}</b> connections, ${count(client?.connectionsBroken)} broken by the proxy</p>`,
   ].join('\n');
 }
 
@@ -520,7 +525,7 @@ function renderLinks(links: TestResults['links'] | undefined): string {
 function renderMessages(messages: TestResults['messages']): string {
   if (messages === undefined || messages === null) return '';
   const row = (name: string, c: { sent: number; delivered: number; cut: number; dropped: number; undeliverable: number }) =>
-    `<tr><th>${esc(name)}</th><td>${c.sent}</td><td>${c.delivered}</td><td>${c.cut}</td><td>${c.dropped}</td><td>${c.undeliverable}</td></tr>`;
+    `<tr><th>${escapeHtml(name)}</th><td>${c.sent}</td><td>${c.delivered}</td><td>${c.cut}</td><td>${c.dropped}</td><td>${c.undeliverable}</td></tr>`;
   const per = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   return [
     '<h2>Messages</h2>',
@@ -544,7 +549,7 @@ function renderFaultTable(frame: TimeFrame): string {
   const rows = frame.faults.map((fault) => {
     const [r, g, b] = FAULT_COLORS[fault.kind] ?? FAULT_COLOR_OTHER;
     const stop = fault.open ? 'end (final heal)' : formatSeconds(fault.stopNs - frame.startNs);
-    return `<tr><td><span class="swatch" style="background:rgba(${r},${g},${b},0.55)"></span>${esc(clip(fault.kind, 40))}</td><td>${formatSeconds(fault.startNs - frame.startNs)}</td><td>${stop}</td><td>${formatDurationNs(fault.stopNs - fault.startNs)}</td><td>${esc(fault.label)}<details><summary>record</summary><code>${esc(fault.detail)}</code></details></td></tr>`;
+    return `<tr><td><span class="swatch" style="background:rgba(${r},${g},${b},0.55)"></span>${escapeHtml(clip(fault.kind, 40))}</td><td>${formatSeconds(fault.startNs - frame.startNs)}</td><td>${stop}</td><td>${formatDurationNs(fault.stopNs - fault.startNs)}</td><td>${escapeHtml(fault.label)}<details><summary>record</summary><code>${escapeHtml(fault.detail)}</code></details></td></tr>`;
   });
   const more =
     frame.faultsLeftOut > 0
@@ -565,7 +570,7 @@ function renderCheckerView(checkerHtml: string | undefined, results: TestResults
   return [
     `<section id="checker"><h2>${heading}</h2>`,
     '<p class="dim">The linearizability checker\'s view of the failing part: the longest linearizable prefix, numbered, and the operations that could not come next.</p>',
-    `<iframe class="checker" sandbox="allow-scripts" title="${heading}" srcdoc="${esc(checkerHtml)}"></iframe>`,
+    `<iframe class="checker" sandbox="allow-scripts" title="${heading}" srcdoc="${escapeHtml(checkerHtml)}"></iframe>`,
     '</section>',
   ].join('\n');
 }
@@ -575,8 +580,8 @@ function renderFiles(config: TestConfig, results: TestResults, ops: Ops): string
   const ids = [...new Set([...nodeIds(Math.max(0, Math.min(Number(config.nodes) || 0, 100))), ...Object.keys(exits)])];
   const nodeRows = ids.map((id) => {
     const ended = (exits[id] ?? []).map(String);
-    const how = ended.length > 0 ? esc(clip(ended.join('; '), 400)) : '<span class="dim">no exit recorded</span>';
-    return `<li><a href="nodes/${encodeURIComponent(id)}.log">nodes/${esc(id)}.log</a> <span class="dim">— incarnations ended:</span> ${how}</li>`;
+    const how = ended.length > 0 ? escapeHtml(clip(ended.join('; '), 400)) : '<span class="dim">no exit recorded</span>';
+    return `<li><a href="nodes/${encodeURIComponent(id)}.log">nodes/${escapeHtml(id)}.log</a> <span class="dim">— incarnations ended:</span> ${how}</li>`;
   });
   const unpaired = ops.unpaired > 0 ? `<p class="note">${ops.unpaired} completions had no pending call and were skipped.</p>` : '';
   return [
@@ -631,19 +636,19 @@ function timeChart(frame: TimeFrame, plotPx: number, yLabels: string, body: stri
     const [r, g, b] = FAULT_COLORS[fault.kind] ?? FAULT_COLOR_OTHER;
     const x = xOf(frame, fault.startNs);
     const width = Math.max(1.5, xOf(frame, fault.stopNs) - x);
-    const tip = `<title>${esc(fault.label)}\n${formatSeconds(fault.startNs - frame.startNs)} – ${fault.open ? 'end' : formatSeconds(fault.stopNs - frame.startNs)}</title>`;
+    const tip = `<title>${escapeHtml(fault.label)}\n${formatSeconds(fault.startNs - frame.startNs)} – ${fault.open ? 'end' : formatSeconds(fault.stopNs - frame.startNs)}</title>`;
     shades.push(
-      `<rect x="${n(x)}" y="${top}" width="${n(width)}" height="${plotPx}" fill="rgba(${r},${g},${b},0.10)" stroke="rgba(${r},${g},${b},0.45)" stroke-width="0.8">${tip}</rect>`,
+      `<rect x="${coordinate(x)}" y="${top}" width="${coordinate(width)}" height="${plotPx}" fill="rgba(${r},${g},${b},0.10)" stroke="rgba(${r},${g},${b},0.45)" stroke-width="0.8">${tip}</rect>`,
     );
     const y = 2 + fault.lane * FAULT_LANE_PX;
     // A nested svg clips the label to the window's width.
     labels.push(
-      `<svg x="${n(x)}" y="${y}" width="${n(width)}" height="${FAULT_LANE_PX - 2}"><rect width="100%" height="100%" rx="2" fill="rgba(${r},${g},${b},0.22)" stroke="rgba(${r},${g},${b},0.7)"/><text x="3" y="10.5" class="flabel" fill="rgb(${Math.round(r * 0.6)},${Math.round(g * 0.6)},${Math.round(b * 0.6)})">${esc(fault.label)}</text>${tip}</svg>`,
+      `<svg x="${coordinate(x)}" y="${y}" width="${coordinate(width)}" height="${FAULT_LANE_PX - 2}"><rect width="100%" height="100%" rx="2" fill="rgba(${r},${g},${b},0.22)" stroke="rgba(${r},${g},${b},0.7)"/><text x="3" y="10.5" class="flabel" fill="rgb(${Math.round(r * 0.6)},${Math.round(g * 0.6)},${Math.round(b * 0.6)})">${escapeHtml(fault.label)}</text>${tip}</svg>`,
     );
   }
   const marks = frame.marks.map((mark) => {
-    const x = n(xOf(frame, mark.timeNs));
-    return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" class="mark"><title>${esc(mark.label)}</title></line>`;
+    const x = coordinate(xOf(frame, mark.timeNs));
+    return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" class="mark"><title>${escapeHtml(mark.label)}</title></line>`;
   });
   return [
     `<div class="chart-wrap"><svg class="chart ${kind}" width="${SVG_PX}" height="${height}" viewBox="0 0 ${SVG_PX} ${height}" data-x0="${GUTTER_PX}" data-w="${PLOT_PX}" data-t0="${frame.startNs / 1e9}" data-span="${frame.spanNs / 1e9}" data-top="${top}" data-bottom="${bottom}">`,
@@ -664,23 +669,13 @@ function timeAxis(frame: TimeFrame, y: number): string {
   const step = niceStep(spanSec / 12);
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   const parts = [`<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="axis"/>`];
-  const firstTick = Math.ceil(frame.startNs / 1e9 / step - 1e-9);
-  const lastTick = Math.floor((frame.startNs / 1e9 + spanSec) / step + 1e-9);
-  for (let k = firstTick; k <= lastTick; k++) {
-    const t = k * step;
-    const x = n(xOf(frame, t * 1e9));
+  for (const t of tickValues(frame.startNs / 1e9, frame.startNs / 1e9 + spanSec, step)) {
+    const x = coordinate(xOf(frame, t * 1e9));
     parts.push(
       `<line x1="${x}" x2="${x}" y1="${y}" y2="${y + 4}" class="axis"/><text x="${x}" y="${y + 15}" class="tick" text-anchor="middle">${t.toFixed(decimals)} s</text>`,
     );
   }
   return parts.join('');
-}
-
-function niceStep(raw: number): number {
-  if (!(raw > 0) || !Number.isFinite(raw)) return 1;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
-  return 10 * power;
 }
 
 /** Rows of the timeline: one per process, or lanes of processes that never overlap in time. */
@@ -735,7 +730,7 @@ function renderTimeline(ops: Ops, frame: TimeFrame, events: HistoryEvent[]): str
   const yLabels = labels
     .map(
       (label, r) =>
-        `<text x="${GUTTER_PX - 6}" y="${top + r * ROW_PX + 12}" class="rowlabel" text-anchor="end">${esc(label.text)}<title>${esc(label.tip)}</title></text>` +
+        `<text x="${GUTTER_PX - 6}" y="${top + r * ROW_PX + 12}" class="rowlabel" text-anchor="end">${escapeHtml(label.text)}<title>${escapeHtml(label.tip)}</title></text>` +
         (r % 2 === 1 ? `<rect x="${GUTTER_PX}" y="${top + r * ROW_PX}" width="${PLOT_PX}" height="${ROW_PX}" class="zebra"/>` : ''),
     )
     .join('');
@@ -764,7 +759,7 @@ function timelineBars(ops: Ops, frame: TimeFrame, events: HistoryEvent[], rowOf:
     const width = Math.max(2, end - x);
     if (status === INFO && right - (x + width) > 0.5) {
       tails.push(
-        `<rect x="${n(x + width)}" y="${n(y + 3)}" width="${n(right - x - width)}" height="${BAR_PX - 6}" fill="url(#info-tail)"/>`,
+        `<rect x="${coordinate(x + width)}" y="${coordinate(y + 3)}" width="${coordinate(right - x - width)}" height="${BAR_PX - 6}" fill="url(#info-tail)"/>`,
       );
     }
     const call = events[ops.callEvent[i]];
@@ -772,7 +767,7 @@ function timelineBars(ops: Ops, frame: TimeFrame, events: HistoryEvent[], rowOf:
     const label = barLabel(call, completion, status, width);
     const tip = opTitle(ops, i, call, completion, frame);
     bars.push(
-      `<g><rect x="${n(x)}" y="${n(y)}" width="${n(width)}" height="${BAR_PX}" rx="2" class="${STATUS_NAMES[status]}"/>${label ? `<text x="${n(x + 2)}" y="${n(y + 9.5)}" class="barlabel ${STATUS_NAMES[status]}">${esc(label)}</text>` : ''}<title>${esc(tip)}</title></g>`,
+      `<g><rect x="${coordinate(x)}" y="${coordinate(y)}" width="${coordinate(width)}" height="${BAR_PX}" rx="2" class="${STATUS_NAMES[status]}"/>${label ? `<text x="${coordinate(x + 2)}" y="${coordinate(y + 9.5)}" class="barlabel ${STATUS_NAMES[status]}">${escapeHtml(label)}</text>` : ''}<title>${escapeHtml(tip)}</title></g>`,
     );
   }
   return `<g>${tails.join('')}</g><g>${bars.join('')}</g>`;
@@ -862,7 +857,7 @@ function timelineCells(ops: Ops, frame: TimeFrame, rowOf: Int32Array, rows: numb
         const w = ((end - c) / columns) * PLOT_PX;
         const tip = `${formatSeconds(c * cellNs)} – ${formatSeconds(end * cellNs)}: calls ${counts[0]} ok, ${counts[1]} fail, ${counts[2]} info`;
         rects.push(
-          `<rect x="${n(x)}" y="${n(y)}" width="${n(Math.max(0.8, w - 0.3))}" height="${BAR_PX}" class="${STATUS_NAMES[status]}"><title>${tip}</title></rect>`,
+          `<rect x="${coordinate(x)}" y="${coordinate(y)}" width="${coordinate(Math.max(0.8, w - 0.3))}" height="${BAR_PX}" class="${STATUS_NAMES[status]}"><title>${tip}</title></rect>`,
         );
       }
       c = end;
@@ -877,7 +872,7 @@ function timelineCells(ops: Ops, frame: TimeFrame, rowOf: Int32Array, rows: numb
       while (end < columns && covered[end * 3 + 2] > 0) end++;
       const x = GUTTER_PX + (c / columns) * PLOT_PX;
       strips.push(
-        `<rect x="${n(x)}" y="${n(y + BAR_PX)}" width="${n(Math.max(0.8, ((end - c) / columns) * PLOT_PX))}" height="2" class="info"/>`,
+        `<rect x="${coordinate(x)}" y="${coordinate(y + BAR_PX)}" width="${coordinate(Math.max(0.8, ((end - c) / columns) * PLOT_PX))}" height="2" class="info"/>`,
       );
       c = end;
     }
@@ -929,9 +924,9 @@ function renderLatency(ops: Ops, frame: TimeFrame, events: HistoryEvent[], laten
     for (const m of highDecade - lowDecade <= 3 ? [1, 2, 5] : [1]) {
       const ms = m * 10 ** d;
       if (Math.log10(ms) > highDecade + 1e-9) continue;
-      const y = n(yOf(ms));
+      const y = coordinate(yOf(ms));
       grid.push(
-        `<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="${m === 1 ? 'grid' : 'grid minor'}"/><text x="${GUTTER_PX - 6}" y="${n(yOf(ms) + 4)}" class="tick" text-anchor="end">${formatLatency(ms)}</text>`,
+        `<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="${m === 1 ? 'grid' : 'grid minor'}"/><text x="${GUTTER_PX - 6}" y="${coordinate(yOf(ms) + 4)}" class="tick" text-anchor="end">${formatLatency(ms)}</text>`,
       );
     }
   }
@@ -939,7 +934,7 @@ function renderLatency(ops: Ops, frame: TimeFrame, events: HistoryEvent[], laten
   const legend = ops.fNames
     .map(
       (f, i) =>
-        `<span><svg width="14" height="10"><circle cx="7" cy="5" r="4" fill="${F_COLORS[i % F_COLORS.length]}"/></svg>${esc(clip(f, 40))}</span>`,
+        `<span><svg width="14" height="10"><circle cx="7" cy="5" r="4" fill="${F_COLORS[i % F_COLORS.length]}"/></svg>${escapeHtml(clip(f, 40))}</span>`,
     )
     .join('');
   const how =
@@ -959,15 +954,18 @@ function latencyPoints(ops: Ops, frame: TimeFrame, events: HistoryEvent[], yOf: 
   for (let i = 0; i < ops.count; i++) {
     if (Number.isNaN(ops.done[i])) continue;
     const ms = (ops.done[i] - ops.call[i]) / 1e6;
-    const x = n(xOf(frame, ops.call[i]));
-    const y = n(yOf(ms));
+    const x = coordinate(xOf(frame, ops.call[i]));
+    const y = coordinate(yOf(ms));
     const color = F_COLORS[ops.f[i] % F_COLORS.length];
     const completion = ops.doneEvent[i] >= 0 ? events[ops.doneEvent[i]] : undefined;
-    const tip = `<title>${esc(opTitle(ops, i, events[ops.callEvent[i]], completion, frame))}</title>`;
+    const tip = `<title>${escapeHtml(opTitle(ops, i, events[ops.callEvent[i]], completion, frame))}</title>`;
     if (ops.status[i] === OK) points.push(`<circle cx="${x}" cy="${y}" r="2.6" fill="${color}" fill-opacity="0.8">${tip}</circle>`);
     else if (ops.status[i] === FAIL)
       points.push(`<circle cx="${x}" cy="${y}" r="2.6" fill="none" stroke="${color}" stroke-width="1.3">${tip}</circle>`);
-    else points.push(`<path d="M${x} ${n(yOf(ms) - 4)} l3.5 6.5 h-7 Z" fill="#f0a030" stroke="#b86e00" stroke-width="0.6">${tip}</path>`);
+    else
+      points.push(
+        `<path d="M${x} ${coordinate(yOf(ms) - 4)} l3.5 6.5 h-7 Z" fill="#f0a030" stroke="#b86e00" stroke-width="0.6">${tip}</path>`,
+      );
   }
   return `<g>${points.join('')}</g>`;
 }
@@ -999,14 +997,14 @@ function latencyLines(ops: Ops, frame: TimeFrame, yOf: (ms: number) => number): 
         gap = true;
         continue;
       }
-      const x = n(xOf(frame, frame.startNs + (b + 0.5) * widthNs));
+      const x = coordinate(xOf(frame, frame.startNs + (b + 0.5) * widthNs));
       const command = gap ? 'M' : 'L';
-      p50.push(`${command}${x} ${n(yOf(quantile(sorted, 0.5)))}`);
-      p99.push(`${command}${x} ${n(yOf(quantile(sorted, 0.99)))}`);
+      p50.push(`${command}${x} ${coordinate(yOf(quantile(sorted, 0.5)))}`);
+      p99.push(`${command}${x} ${coordinate(yOf(quantile(sorted, 0.99)))}`);
       gap = false;
     }
     const color = F_COLORS[f % F_COLORS.length];
-    const name = esc(clip(ops.fNames[f], 40));
+    const name = escapeHtml(clip(ops.fNames[f], 40));
     paths.push(
       `<path d="${p99.join('')}" fill="none" stroke="${color}" stroke-width="1.3" stroke-dasharray="4 3"><title>${name} p99</title></path>`,
     );
@@ -1035,9 +1033,9 @@ function renderThroughput(ops: Ops, frame: TimeFrame): string {
   const yOf = (rate: number) => top + plotPx - (rate / ceiling) * plotPx;
   const grid: string[] = [];
   for (let v = 0; v <= ceiling + 1e-9; v += step) {
-    const y = n(yOf(v));
+    const y = coordinate(yOf(v));
     grid.push(
-      `<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="grid"/><text x="${GUTTER_PX - 6}" y="${n(yOf(v) + 4)}" class="tick" text-anchor="end">${formatCount(v)}</text>`,
+      `<line x1="${GUTTER_PX}" x2="${GUTTER_PX + PLOT_PX}" y1="${y}" y2="${y}" class="grid"/><text x="${GUTTER_PX - 6}" y="${coordinate(yOf(v) + 4)}" class="tick" text-anchor="end">${formatCount(v)}</text>`,
     );
   }
   grid.push(
@@ -1056,7 +1054,7 @@ function renderThroughput(ops: Ops, frame: TimeFrame): string {
       const y0 = yOf(base);
       const y1 = yOf(base + rate);
       bars.push(
-        `<rect x="${n(x)}" y="${n(y1)}" width="${n(w)}" height="${n(Math.max(0.5, y0 - y1))}" class="${STATUS_NAMES[s]}">${tip}</rect>`,
+        `<rect x="${coordinate(x)}" y="${coordinate(y1)}" width="${coordinate(w)}" height="${coordinate(Math.max(0.5, y0 - y1))}" class="${STATUS_NAMES[s]}">${tip}</rect>`,
       );
       base += rate;
     }
@@ -1070,18 +1068,6 @@ function renderThroughput(ops: Ops, frame: TimeFrame): string {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML and SVG content and for attribute values. */
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
-}
-
-function clip(text: string, max: number = REPORT_LIMITS.textMax): string {
-  const s = String(text);
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
-}
-
 function safeJson(value: unknown): string {
   if (value === undefined) return '';
   try {
@@ -1093,11 +1079,6 @@ function safeJson(value: unknown): string {
 
 function shortValue(value: unknown): string {
   return clip(typeof value === 'string' ? value : safeJson(value), 24);
-}
-
-/** A coordinate with at most one decimal. */
-function n(value: number): string {
-  return String(Math.round(value * 10) / 10);
 }
 
 function formatSeconds(ns: number): string {
