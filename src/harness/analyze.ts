@@ -15,7 +15,7 @@ import { formatResultText, resultJson } from '../../checker/report.js';
 import { getWorkload } from '../../workloads/index.js';
 import { getTarget } from '../targets/index.js';
 import { checkNodeLogs, type NodeLogCheck } from './node-logs.js';
-import { renderReport } from './report.js';
+import { renderReport } from './report/page.js';
 import {
   combineValidity,
   faultWindows,

@@ -7,7 +7,7 @@ import { faultEdge, FaultWindowPairer, faultWindows, type FaultRecordEvent } fro
 import { historyEvent, NEMESIS_PROCESS, pairHistory, type EventType, type HistoryEvent } from '../../checker/history.js';
 import { renderHtml } from '../../checker/html.js';
 import { createModel } from '../../checker/models/index.js';
-import { renderReport } from '../../src/harness/report.js';
+import { renderReport } from '../../src/harness/report/page.js';
 import { faultWindows as resultsFaultWindows, type TestResults } from '../../src/harness/results.js';
 import { testConfig } from '../harness/config-fixture.js';
 

@@ -13,7 +13,7 @@ import { pairHistory, type EventType, type HistoryEvent } from '../../checker/hi
 import { renderHtml } from '../../checker/html.js';
 import { createModel } from '../../checker/models/index.js';
 import { resultJson } from '../../checker/report.js';
-import { REPORT_LIMITS, renderReport, type ReportInput } from '../../src/harness/report.js';
+import { REPORT_LIMITS, renderReport, type ReportInput } from '../../src/harness/report/page.js';
 import type { FaultWindow, OutcomeCounts, TestConfig, TestResults } from '../../src/harness/results.js';
 import { testConfig } from './config-fixture.js';
 
