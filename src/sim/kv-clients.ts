@@ -377,7 +377,7 @@ export class KvClients {
    * not take effect (`fail`).
    */
   private giveUp(client: Client, operation: Operation, reason: string): void {
-    const { f, key, input } = operation;
+    const { f, input } = operation;
     operation.attempt++;
     // A write still at a node when we give up may be in its log, and so may one whose answer we
     // have not heard yet (it may say ok).
