@@ -7,7 +7,7 @@
 
 import { faultEdge, faultWindows } from './fault-windows.js';
 import { niceStep, tickValues } from './view/axis.js';
-import { clip, escapeHtml, groupDigits } from './view/text.js';
+import { clip, escapeHtml, groupDigits, htmlDocument } from './view/text.js';
 import { describeOperation, formatValue, type FaultEvent, type History, type Operation } from './history.js';
 import type { CheckResult, PartResult } from './check.js';
 import type { Model } from './model.js';
@@ -91,19 +91,17 @@ export function renderHtml(input: HtmlInput): string {
   const views = plan.map(({ part, limit }) => buildView(model, part, partsByKey.get(part.key) ?? [], byId, limit));
   const unit: TimeUnit = history.operations.every((op) => op.call === op.callIndex) ? 'index' : 'ns';
   const faults = faultSpans(history.faults);
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${STYLE}</style></head><body>`,
-    renderSummary(title, result, model, history, views),
-    renderPartPicker(views),
-    ...views.map((view, index) => renderPart(view, index, model, faults, unit)),
-    LEGEND,
-    `<script>${SCRIPT}</script>`,
-    '</body></html>',
-  ].join('\n');
+  return htmlDocument(
+    title,
+    STYLE,
+    [
+      renderSummary(title, result, model, history, views),
+      renderPartPicker(views),
+      ...views.map((view, index) => renderPart(view, index, model, faults, unit)),
+      LEGEND,
+    ],
+    SCRIPT,
+  );
 }
 
 /** Failing parts first, then undecided ones, then linearizable ones (stable otherwise). */

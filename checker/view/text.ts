@@ -1,5 +1,6 @@
 // Text on an HTML page, shared by every view (checker.html, report.html, the suite's page, serve):
-// escaping, clipping and digit grouping. No I/O; it knows nothing of histories.
+// escaping, clipping, digit grouping and the page around a view's body. No I/O; it knows nothing of
+// histories.
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -17,4 +18,18 @@ export function clip(text: string, max: number): string {
 /** An integer with thousands separators, e.g. `200,000`. */
 export function groupDigits(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** A self-contained page: the head with `title` and the inline `style`, the body's parts, then the inline `script`. */
+export function htmlDocument(title: string, style: string, body: readonly string[], script: string): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${style}</style></head><body>`,
+    ...body,
+    `<script>${script}</script>`,
+    '</body></html>',
+  ].join('\n');
 }
