@@ -1,6 +1,10 @@
 // The history format: the contract between the recorder (harness, simulator, importers) and the
 // checker. Events come in as a flat list (one JSON Lines record each); `pairHistory` turns them into
-// operations (call + completion). This module does no I/O.
+// operations (call + completion). It also holds what every writer and view of a history shares: the
+// event constructor (`historyEvent`), the nemesis process, and the text form of an operation
+// (`describeOperation`); fault windows are in fault-windows.ts beside it. This module does no I/O.
+
+import { clip } from './view/text.js';
 
 /** One line of a history: a call (`invoke`) or a completion (`ok`, `fail`, `info`). */
 export interface HistoryEvent {
@@ -84,9 +88,24 @@ export class HistoryError extends Error {
   }
 }
 
-/** Process names the recorders use for fault injection rather than client operations. */
+/** The process of fault records (the views show them as fault windows and marks, never check them). */
+export const NEMESIS_PROCESS = 'nemesis';
+
+/** Whether an event is a fault record: our recorders write `nemesis`, Jepsen's EDN `:nemesis`. */
 export function isNemesisProcess(process: unknown): boolean {
-  return process === 'nemesis' || process === ':nemesis';
+  return process === NEMESIS_PROCESS || process === ':nemesis';
+}
+
+/**
+ * The one constructor of history events (recorder, simulator, importers): optional fields that are
+ * undefined are left out, as in a JSON Lines history, so events built anywhere compare equal.
+ */
+export function historyEvent(fields: HistoryEvent): HistoryEvent {
+  const event: HistoryEvent = { index: fields.index, time: fields.time, process: fields.process, type: fields.type, f: fields.f };
+  if (fields.key !== undefined) event.key = fields.key;
+  if (fields.value !== undefined) event.value = fields.value;
+  if (fields.error !== undefined) event.error = fields.error;
+  return event;
 }
 
 /** Where each event was read, for error messages (line numbers in the source file). */
@@ -159,23 +178,45 @@ export function pairHistory(events: HistoryEvent[], source: string, lineOf: Line
   return { operations, faults, source };
 }
 
-/** Renders one operation the one way operations are rendered everywhere (views, logs, tests). */
-export function describeOperation(op: Operation): string {
-  const key = op.key === undefined ? '' : ` ${op.key}`;
-  const input = op.input === undefined ? '' : ` ${formatValue(op.input)}`;
-  let result = '';
-  if (op.status === 'ok' && op.output !== undefined && !sameValue(op.output, op.input)) result = ` -> ${formatValue(op.output)}`;
-  if (op.status === 'fail') result = ` -> fail${op.error ? ` (${op.error})` : ''}`;
-  if (op.status === 'info') result = ' -> ?';
-  return `p${String(op.process)} ${op.f}${key}${input}${result}`;
+/** What the text form of an operation needs: an Operation, or a call and its completion from a view. */
+export type OperationFields = Pick<Operation, 'process' | 'f' | 'key' | 'input' | 'output' | 'status' | 'error'>;
+
+export interface DescribeOptions<O extends OperationFields = OperationFields> {
+  /**
+   * The body after the process, e.g. a checker model's `describeOp` (`cas 1->2 -> mismatch`).
+   * Default: the generic body, `f key input → output: status (error)`.
+   */
+  body?: (op: O) => string;
+  /** Longest value text (input, output, error) in the generic body, in characters. Default: no limit. */
+  valueChars?: number;
 }
 
+/**
+ * The text form of an operation, used by every view: `p<process> <body>`. The generic body is
+ * `f key input`, then ` → output` when an ok op returned something other than its input, then
+ * `: ok`, `: fail (error)` or `: info (error)`; e.g. `p3 read r → 5: ok`, `p1 cas r [1,2]: fail (cas_mismatch)`.
+ */
+export function describeOperation<O extends OperationFields>(op: O, options: DescribeOptions<O> = {}): string {
+  if (options.body !== undefined) return `p${String(op.process)} ${options.body(op)}`;
+  const max = options.valueChars ?? Infinity;
+  const key = op.key === undefined ? '' : ` ${op.key}`;
+  const input = op.input === undefined ? '' : clip(` ${formatValue(op.input)}`, max);
+  const output =
+    op.status === 'ok' && op.output !== undefined && !sameValue(op.output, op.input) ? clip(` → ${formatValue(op.output)}`, max) : '';
+  const error = op.error === undefined ? '' : clip(` (${op.error})`, max);
+  return `p${String(op.process)} ${op.f}${key}${input}${output}: ${op.status}${error}`;
+}
+
+/** A value as JSON text (`nil` for none). */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return formatValue(a) === formatValue(b);
 }

@@ -5,7 +5,10 @@
 // Pages stay small: past `maxOps` operations only the failing (or first) parts are drawn, and a big
 // part only as a window around the failure. It does no I/O and never re-runs the search.
 
-import { formatValue, type FaultEvent, type History, type Operation } from './history.js';
+import { faultEdge, faultWindows } from './fault-windows.js';
+import { niceStep, tickValues } from './view/axis.js';
+import { clip, escapeHtml, groupDigits, htmlDocument } from './view/text.js';
+import { describeOperation, formatValue, type FaultEvent, type History, type Operation } from './history.js';
 import type { CheckResult, PartResult } from './check.js';
 import type { Model } from './model.js';
 import type { StuckOp } from './search.js';
@@ -88,19 +91,17 @@ export function renderHtml(input: HtmlInput): string {
   const views = plan.map(({ part, limit }) => buildView(model, part, partsByKey.get(part.key) ?? [], byId, limit));
   const unit: TimeUnit = history.operations.every((op) => op.call === op.callIndex) ? 'index' : 'ns';
   const faults = faultSpans(history.faults);
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${STYLE}</style></head><body>`,
-    renderSummary(title, result, model, history, views),
-    renderPartPicker(views),
-    ...views.map((view, index) => renderPart(view, index, model, faults, unit)),
-    LEGEND,
-    `<script>${SCRIPT}</script>`,
-    '</body></html>',
-  ].join('\n');
+  return htmlDocument(
+    title,
+    STYLE,
+    [
+      renderSummary(title, result, model, history, views),
+      renderPartPicker(views),
+      ...views.map((view, index) => renderPart(view, index, model, faults, unit)),
+      LEGEND,
+    ],
+    SCRIPT,
+  );
 }
 
 /** Failing parts first, then undecided ones, then linearizable ones (stable otherwise). */
@@ -210,26 +211,14 @@ function replay(
   return { placed, lastSteps };
 }
 
-/** Nemesis events as shaded windows (a start* event up to the stop* events after it) and marks. */
+/** Nemesis events as shaded windows (paired by checker/fault-windows.ts) and marks (every other record). */
 function faultSpans(events: FaultEvent[]): Faults {
-  const spans: FaultSpan[] = [];
-  const marks: FaultEvent[] = [];
-  let current: FaultSpan | undefined;
-  for (const event of events) {
-    const name = event.f.replace(/^:/, '');
-    if (name.startsWith('start')) {
-      if (current === undefined || current.to !== Infinity) {
-        current = { from: event.time, to: Infinity, label: event.f };
-        spans.push(current);
-      }
-      if (event.value !== undefined) current.label = `${event.f} ${formatValue(event.value)}`;
-    } else if (name.startsWith('stop') && current !== undefined) {
-      current.to = event.time;
-    } else {
-      marks.push(event);
-    }
-  }
-  return { spans, marks };
+  const spans = faultWindows(events).map((w) => ({
+    from: w.start,
+    to: w.stop ?? Infinity,
+    label: w.value === undefined ? w.f : `${w.f} ${formatValue(w.value)}`,
+  }));
+  return { spans, marks: events.filter((event) => faultEdge(event.f) === undefined) };
 }
 
 function renderSummary(title: string, result: CheckResult, model: Model<any>, history: History, views: PartView[]): string {
@@ -237,8 +226,8 @@ function renderSummary(title: string, result: CheckResult, model: Model<any>, hi
     result.valid === true ? ['ok', 'linearizable'] : result.valid === false ? ['bad', 'NOT linearizable'] : ['unknown', 'unknown'];
   const facts: [string, string][] = [
     ['model', `${result.model}: ${model.summary}`],
-    ['ops', formatCount(result.ops)],
-    ['parts', formatCount(result.parts)],
+    ['ops', groupDigits(result.ops)],
+    ['parts', groupDigits(result.parts)],
     ['elapsed', `${result.elapsedMs.toFixed(1)} ms`],
     ['source', history.source],
   ];
@@ -247,13 +236,13 @@ function renderSummary(title: string, result: CheckResult, model: Model<any>, hi
   const left = history.operations.length - drawnOps;
   const note =
     left > 0
-      ? `<p class="note">Drawn: ${formatCount(drawnOps)} of ${formatCount(history.operations.length)} operations in ${views.length} of ${formatCount(result.parts)} parts; ${formatCount(left)} operations left out to keep this page small.</p>`
+      ? `<p class="note">Drawn: ${groupDigits(drawnOps)} of ${groupDigits(history.operations.length)} operations in ${views.length} of ${groupDigits(result.parts)} parts; ${groupDigits(left)} operations left out to keep this page small.</p>`
       : '';
   return [
     '<header>',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="verdict ${verdict[0]}">${verdict[1]}</p>`,
-    `<dl>${facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(clip(v))}</dd>`).join('')}</dl>`,
+    `<dl>${facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(clip(v, TEXT_MAX))}</dd>`).join('')}</dl>`,
     note,
     '</header>',
   ].join('\n');
@@ -266,7 +255,9 @@ function listNames(names: string[]): string {
 
 function renderPartPicker(views: PartView[]): string {
   if (views.length === 0) return '<p class="note">No parts to show.</p>';
-  const options = views.map((view, i) => `<option value="${i}"${i === 0 ? ' selected' : ''}>${escapeHtml(clip(partLabel(view)))}</option>`);
+  const options = views.map(
+    (view, i) => `<option value="${i}"${i === 0 ? ' selected' : ''}>${escapeHtml(clip(partLabel(view), TEXT_MAX))}</option>`,
+  );
   return `<nav><label>Part <select id="part-picker">${options.join('')}</select></label></nav>`;
 }
 
@@ -275,7 +266,7 @@ function partName(result: PartResult): string {
 }
 
 function partLabel(view: PartView): string {
-  return `${partName(view.result)}: ${verdictText(view.result)} (${formatCount(view.total)} ops)`;
+  return `${partName(view.result)}: ${verdictText(view.result)} (${groupDigits(view.total)} ops)`;
 }
 
 function verdictText(result: PartResult): string {
@@ -289,12 +280,12 @@ function renderPart(view: PartView, index: number, model: Model<any>, faults: Fa
   const cls = result.verdict === 'ok' ? 'ok' : result.verdict === 'illegal' ? 'bad' : 'unknown';
   return [
     `<section class="part" id="part-${index}"${index === 0 ? '' : ' hidden'}>`,
-    `<h2>${escapeHtml(clip(partName(result)))}: <span class="verdict ${cls}">${verdictText(result)}</span></h2>`,
-    `<p class="facts">${formatCount(view.total)} ops, ${formatCount(result.opsChecked)} checked (the rest constrain nothing), ${formatCount(result.steps)} search steps, ${result.elapsedMs.toFixed(1)} ms</p>`,
+    `<h2>${escapeHtml(clip(partName(result), TEXT_MAX))}: <span class="verdict ${cls}">${verdictText(result)}</span></h2>`,
+    `<p class="facts">${groupDigits(view.total)} ops, ${groupDigits(result.opsChecked)} checked (the rest constrain nothing), ${groupDigits(result.steps)} search steps, ${result.elapsedMs.toFixed(1)} ms</p>`,
     renderExplanation(view, model),
     view.window === undefined
       ? ''
-      : `<p class="note">Showing ${formatCount(view.shown.length)} of ${formatCount(view.total)} operations (${view.window}); ${formatCount(view.total - view.shown.length)} left out.</p>`,
+      : `<p class="note">Showing ${groupDigits(view.shown.length)} of ${groupDigits(view.total)} operations (${view.window}); ${groupDigits(view.total - view.shown.length)} left out.</p>`,
     renderTimeline(view, model, faults, unit, result.linearization === undefined),
     '</section>',
   ].join('\n');
@@ -307,11 +298,11 @@ function renderExplanation(view: PartView, model: Model<any>): string {
   if (result.linearization !== undefined) {
     const final = view.lastSteps.at(-1)?.state ?? model.describeState(model.init());
     lines.push(
-      `<p>Linearization found: ${formatCount(view.order.length)} ops placed (numbered on the bars in order); final state ${code(final)}.</p>`,
+      `<p>Linearization found: ${groupDigits(view.order.length)} ops placed (numbered on the bars in order); final state ${code(final)}.</p>`,
     );
   } else {
     lines.push(
-      `<p>Longest linearizable prefix: ${formatCount(view.order.length)} ops (numbered on the bars); model state after it: ${code(result.stateAfterPrefix ?? '?')}.</p>`,
+      `<p>Longest linearizable prefix: ${groupDigits(view.order.length)} ops (numbered on the bars); model state after it: ${code(result.stateAfterPrefix ?? '?')}.</p>`,
     );
   }
   if (view.stuck.size > 0) {
@@ -335,16 +326,16 @@ function stuckLine(stuck: StuckOp, view: PartView, model: Model<any>): string {
 }
 
 function reasonText(stuck: StuckOp, result: PartResult): string {
-  if (stuck.reason === 'illegal') return `illegal in state ${clip(result.stateAfterPrefix ?? '?')} (the state after the prefix)`;
-  return `dead-end: legal, leading to state ${clip(stuck.stateAfter ?? '?')}, but nothing completes after it`;
+  if (stuck.reason === 'illegal') return `illegal in state ${clip(result.stateAfterPrefix ?? '?', TEXT_MAX)} (the state after the prefix)`;
+  return `dead-end: legal, leading to state ${clip(stuck.stateAfter ?? '?', TEXT_MAX)}, but nothing completes after it`;
 }
 
 function opText(op: Operation, model: Model<any>): string {
-  return escapeHtml(clip(`p${String(op.process)} ${model.describeOp(op)}`));
+  return escapeHtml(clip(describeOperation(op, { body: (o) => model.describeOp(o) }), TEXT_MAX));
 }
 
 function code(text: string): string {
-  return `<code>${escapeHtml(clip(text))}</code>`;
+  return `<code>${escapeHtml(clip(text, TEXT_MAX))}</code>`;
 }
 
 /** The horizontal scale of a timeline: positions in percent and tick labels. */
@@ -388,10 +379,7 @@ function makeAxis(start: number, end: number, unit: TimeUnit): Axis {
 
 /** A round tick spacing (1, 2 or 5 times a power of ten, at least 1) giving about eight ticks. */
 function tickStep(span: number): number {
-  const rough = span / 8;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const multiple = [1, 2, 5, 10].find((m) => m * power >= rough) ?? 10;
-  return Math.max(1, multiple * power);
+  return Math.max(1, niceStep(span / 8));
 }
 
 /**
@@ -449,11 +437,11 @@ function renderBar(op: Operation, view: PartView, model: Model<any>, axis: Axis)
   if (placement !== undefined) classes.push('placed');
   if (stuck !== undefined) classes.push('stuck');
   if (op.call < view.start) classes.push('clipped');
-  const description = clip(`p${String(op.process)} ${model.describeOp(op)}`);
+  const description = clip(describeOperation(op, { body: (o) => model.describeOp(o) }), TEXT_MAX);
   const tip = [
     placement !== undefined ? `#${placement.n}  ${description}` : description,
     statusText(op),
-    placement !== undefined ? `state after: ${clip(placement.state)}` : 'not placed',
+    placement !== undefined ? `state after: ${clip(placement.state, TEXT_MAX)}` : 'not placed',
     stuck !== undefined ? `could not come next: ${reasonText(stuck, view.result)}` : '',
     `call ${axis.label(op.call, true)}, return ${axis.label(op.ret, true)}`,
   ].filter((line) => line !== '');
@@ -469,15 +457,14 @@ function box(classes: string, left: number, right: number, tip: string, content 
 
 function statusText(op: Operation): string {
   if (op.status === 'ok') return 'ok';
-  if (op.status === 'fail') return `failed${op.error ? ` (${clip(op.error)})` : ''}: did not take effect`;
-  return `indeterminate${op.error ? ` (${clip(op.error)})` : ''}: may take effect any time after its call`;
+  if (op.status === 'fail') return `failed${op.error ? ` (${clip(op.error, TEXT_MAX)})` : ''}: did not take effect`;
+  return `indeterminate${op.error ? ` (${clip(op.error, TEXT_MAX)})` : ''}: may take effect any time after its call`;
 }
 
 function renderAxis(axis: Axis): string {
-  const ticks: string[] = [];
-  for (let t = Math.ceil(axis.start / axis.step) * axis.step; t <= axis.end; t += axis.step) {
-    ticks.push(`<span class="tick" style="left:${axis.x(t).toFixed(3)}%">${escapeHtml(axis.label(t))}</span>`);
-  }
+  const ticks = tickValues(axis.start, axis.end, axis.step).map(
+    (t) => `<span class="tick" style="left:${axis.x(t).toFixed(3)}%">${escapeHtml(axis.label(t))}</span>`,
+  );
   return `<div class="axis"><span class="proc"></span><div class="ticks">${ticks.join('')}</div></div>`;
 }
 
@@ -491,29 +478,15 @@ function renderFaults(faults: Faults, axis: Axis): string {
     faultBox(
       s,
       axis,
-      `fault: ${clip(s.label)}\nfrom ${axis.label(s.from, true)} to ${Number.isFinite(s.to) ? axis.label(s.to, true) : 'the end'}`,
+      `fault: ${clip(s.label, TEXT_MAX)}\nfrom ${axis.label(s.from, true)} to ${Number.isFinite(s.to) ? axis.label(s.to, true) : 'the end'}`,
     ),
   );
   const marks = faults.marks.map((m) => {
-    const value = m.value === undefined ? '' : ` ${clip(formatValue(m.value))}`;
-    const tip = `nemesis ${m.type} ${clip(m.f)}${value} at ${axis.label(m.time, true)}`;
+    const value = m.value === undefined ? '' : ` ${clip(formatValue(m.value), TEXT_MAX)}`;
+    const tip = `nemesis ${m.type} ${clip(m.f, TEXT_MAX)}${value} at ${axis.label(m.time, true)}`;
     return `<div class="mark" style="left:${axis.x(m.time).toFixed(3)}%" title="${escapeHtml(tip)}"></div>`;
   });
   return spans.join('') + marks.join('');
-}
-
-function formatCount(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-function clip(text: string, max = TEXT_MAX): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 const LEGEND = `<footer class="legend">

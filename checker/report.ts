@@ -3,7 +3,7 @@
 // operations that could not come next, with why.
 
 import type { CheckResult, PartResult } from './check.js';
-import type { History, Operation } from './history.js';
+import { describeOperation, type History, type Operation } from './history.js';
 import type { Model } from './model.js';
 
 /** How many prefix operations the text shows before eliding older ones. */
@@ -19,7 +19,7 @@ function timeText(op: Operation): string {
 }
 
 function describeWithProcess(model: Model<any>, op: Operation): string {
-  return `p${String(op.process)} ${model.describeOp(op)}`;
+  return describeOperation(op, { body: (o) => model.describeOp(o) });
 }
 
 /** How a part is named in the text: by its key, or as the whole history when it has none. */

@@ -94,18 +94,15 @@ export interface Net {
 }
 
 /**
- * What a nemesis did. Recorded in the history as a process 'nemesis' event of type 'info' with
- * this `f` and `value`. Naming: `start-<kind>` once a fault is in effect, `stop-<kind>` once it is
+ * What a nemesis did. Recorded in the history as an event of type 'info' of the nemesis process
+ * (checker/history.ts NEMESIS_PROCESS) with this `f` and `value`. Naming: `start-<kind>` once a fault is in effect, `stop-<kind>` once it is
  * undone (kind: partition, kill, pause, flaky, disk, transfer, chase), and `heal-all` after the final heal.
- * The checker's views shade each start-* .. stop-* window.
+ * Every view shades the windows checker/fault-windows.ts pairs from them.
  */
 export interface FaultRecord {
   f: string;
   value: unknown;
 }
-
-/** The history's process for fault records (see checker/history.ts isNemesisProcess). */
-export const NEMESIS_PROCESS = 'nemesis';
 
 /** A clock for waits: real time in runs, virtual time in tests. */
 export interface Clock {

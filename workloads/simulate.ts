@@ -3,7 +3,7 @@
 // without real time. It shares the interpreter with the real runner; it does not record histories.
 
 import { Random } from '../src/raft/random.js';
-import type { HistoryEvent } from '../checker/history.js';
+import { historyEvent, type HistoryEvent } from '../checker/history.js';
 import type { Generator } from './generator.js';
 import { GeneratorError } from './generator.js';
 import { GeneratorInterpreter } from './interpreter.js';
@@ -120,17 +120,15 @@ export function simulatedHistory(ops: readonly SimulatedOp[]): HistoryEvent[] {
   marks.sort((a, b) => a.seq - b.seq);
   return marks.map((mark, index) => {
     const { op, completion } = mark.op;
-    const event: HistoryEvent = {
+    return historyEvent({
       index,
       time: Math.round(mark.timeMs * 1e6),
       process: mark.op.process,
       type: mark.invoke ? 'invoke' : completion.type,
       f: op.f,
-    };
-    if (op.key !== undefined) event.key = op.key;
-    const value = mark.invoke ? op.value : completion.value;
-    if (value !== undefined) event.value = value;
-    if (!mark.invoke && completion.error !== undefined) event.error = completion.error;
-    return event;
+      key: op.key,
+      value: mark.invoke ? op.value : completion.value,
+      error: mark.invoke ? undefined : completion.error,
+    });
   });
 }

@@ -4,7 +4,7 @@
 // a read that completes with nil constrains nothing. Nemesis ops become fault annotations.
 // Also the exporter, so a history recorded here can be checked by Knossos.
 
-import { EVENT_TYPES, HistoryError, type EventType, type HistoryEvent } from '../history.js';
+import { EVENT_TYPES, HistoryError, historyEvent, type EventType, type HistoryEvent } from '../history.js';
 import { EdnReader, EdnSyntaxError, Keyword, ednToPlain, plainToEdn, type EdnValue } from './edn.js';
 
 const READ_FS = new Set(['read', 'get']);
@@ -66,25 +66,24 @@ function toEvent(value: EdnValue, file: string, line: number, position: number, 
   }
   const f = fValue instanceof Keyword ? fValue.name : fValue;
   const timeValue = field(value, 'time');
-  const event: HistoryEvent = {
+  let key = field(value, 'key');
+  let raw = field(value, 'value');
+  // Jepsen's independent generator: `:value [k v]` is op v on key k.
+  if (independent && Array.isArray(raw) && raw.length === 2) [key, raw] = raw;
+  const plain = raw === undefined ? undefined : ednToPlain(raw);
+  // Knossos: a read completing (or called) with nil constrains nothing (its value stays unknown).
+  const readOfNil = (type === 'ok' || type === 'invoke') && READ_FS.has(f) && plain === null;
+  const error = field(value, 'error');
+  return historyEvent({
     index: position,
     time: typeof timeValue === 'number' ? timeValue : position,
     process,
     type: type as EventType,
     f,
-  };
-  let key = field(value, 'key');
-  let raw = field(value, 'value');
-  // Jepsen's independent generator: `:value [k v]` is op v on key k.
-  if (independent && Array.isArray(raw) && raw.length === 2) [key, raw] = raw;
-  if (key !== undefined && key !== null) event.key = typeof key === 'string' ? key : String(ednToPlain(key));
-  const plain = raw === undefined ? undefined : ednToPlain(raw);
-  // Knossos: a read completing with nil constrains nothing (its value stays unknown).
-  if (!(type === 'ok' && READ_FS.has(f) && plain === null) && plain !== undefined) event.value = plain;
-  if (type === 'invoke' && READ_FS.has(f) && plain === null) delete event.value;
-  const error = field(value, 'error');
-  if (error !== undefined && error !== null) event.error = typeof error === 'string' ? error : JSON.stringify(ednToPlain(error));
-  return event;
+    key: key === undefined || key === null ? undefined : typeof key === 'string' ? key : String(ednToPlain(key)),
+    value: readOfNil ? undefined : plain,
+    error: error === undefined || error === null ? undefined : typeof error === 'string' ? error : JSON.stringify(ednToPlain(error)),
+  });
 }
 
 export function parseJepsenEdn(text: string, file: string): { events: HistoryEvent[]; lines: number[] } {

@@ -1,6 +1,6 @@
 // The native history format: JSON Lines, one event per line (see the README's "History format").
 
-import { EVENT_TYPES, HistoryError, type EventType, type HistoryEvent } from '../history.js';
+import { EVENT_TYPES, HistoryError, historyEvent, type EventType, type HistoryEvent } from '../history.js';
 
 const KNOWN_FIELDS = new Set(['index', 'time', 'process', 'type', 'f', 'key', 'value', 'error']);
 
@@ -68,10 +68,17 @@ function toEvent(record: unknown, file: string, line: number, position: number):
   if (r.error !== undefined && typeof r.error !== 'string') {
     throw new HistoryError(file, line, `field "error" must be a string, got ${JSON.stringify(r.error)}`);
   }
-  const event: HistoryEvent = { index: index as number, time, process: r.process, type: r.type as EventType, f: r.f };
-  if (r.key !== undefined) event.key = r.key as string;
+  const event = historyEvent({
+    index: index as number,
+    time,
+    process: r.process,
+    type: r.type as EventType,
+    f: r.f,
+    key: r.key as string | undefined,
+    error: r.error as string | undefined,
+  });
+  // A value given as null stays (a read of nothing); only an absent one is left out.
   if ('value' in r) event.value = r.value;
-  if (r.error !== undefined) event.error = r.error as string;
   return event;
 }
 

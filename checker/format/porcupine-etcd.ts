@@ -3,7 +3,7 @@
 // (recorded with error `cas_mismatch`); a failed read timed out and constrains nothing; `:info`
 // ops never return.
 
-import { HistoryError, type EventType, type HistoryEvent } from '../history.js';
+import { HistoryError, historyEvent, type EventType, type HistoryEvent } from '../history.js';
 import { CAS_MISMATCH } from '../models/register.js';
 
 const LINE = /^INFO\s+jepsen\.util\s+-\s+(\S+)\s+:(invoke|ok|fail|info)\s+:(\w+)\s+(.*?)\s*$/;
@@ -29,18 +29,17 @@ export function parsePorcupineEtcd(text: string, file: string): { events: Histor
     const [, processText, type, f, valueText] = m;
     if (!/^\d+$/.test(processText)) throw new HistoryError(file, i + 1, `expected an integer process id, got "${processText}"`);
     if (!['read', 'write', 'cas'].includes(f)) throw new HistoryError(file, i + 1, `expected :read, :write or :cas, got ":${f}"`);
-    const event: HistoryEvent = {
-      index: events.length,
-      time: events.length,
-      process: Number(processText),
-      type: type as EventType,
-      f,
-    };
-    const value = parseValue(valueText, f, file, i + 1);
-    if (value !== undefined) event.value = value;
-    if (type === 'fail' && f === 'cas') event.error = CAS_MISMATCH;
-    if (valueText === ':timed-out') event.error = 'timed-out';
-    events.push(event);
+    events.push(
+      historyEvent({
+        index: events.length,
+        time: events.length,
+        process: Number(processText),
+        type: type as EventType,
+        f,
+        value: parseValue(valueText, f, file, i + 1),
+        error: valueText === ':timed-out' ? 'timed-out' : type === 'fail' && f === 'cas' ? CAS_MISMATCH : undefined,
+      }),
+    );
     lines.push(i + 1);
   }
   return { events, lines };

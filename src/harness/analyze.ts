@@ -8,15 +8,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkHistory, type CheckResult, type Validity } from '../../checker/check.js';
 import { readHistoryFile } from '../../checker/format/index.js';
-import type { HistoryEvent } from '../../checker/history.js';
+import { isNemesisProcess, type HistoryEvent } from '../../checker/history.js';
 import { renderHtml } from '../../checker/html.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText, resultJson } from '../../checker/report.js';
 import { getWorkload } from '../../workloads/index.js';
 import { getTarget } from '../targets/index.js';
 import { checkNodeLogs, type NodeLogCheck } from './node-logs.js';
-import { renderReport } from './report.js';
-import { combineValidity, type FaultWindow, type LinkTraffic, type MessageStats, type OutcomeCounts, type TestConfig, type TestResults } from './results.js';
+import { renderReport } from './report/page.js';
+import {
+  combineValidity,
+  faultWindows,
+  type FaultWindow,
+  type LinkTraffic,
+  type MessageStats,
+  type OutcomeCounts,
+  type TestConfig,
+  type TestResults,
+} from './results.js';
 
 /**
  * What only the run itself knew (its problems, whether it was interrupted, how long it took, how the
@@ -73,34 +82,6 @@ function readConfig(dir: string): TestConfig {
   }
 }
 
-/** Pairs start-X / stop-X fault records into windows. */
-export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
-  const windows: FaultWindow[] = [];
-  const open = new Map<string, FaultWindow>();
-  for (const event of events) {
-    if (event.process !== 'nemesis') continue;
-    const match = /^(start|stop)-(.+)$/.exec(event.f);
-    if (!match) {
-      if (event.f === 'heal-all') {
-        for (const window of open.values()) window.stopNs ??= event.time;
-        open.clear();
-      }
-      continue;
-    }
-    const [, edge, kind] = match;
-    if (edge === 'start') {
-      const window: FaultWindow = { kind, startNs: event.time, value: event.value };
-      windows.push(window);
-      open.set(kind, window);
-    } else {
-      const window = open.get(kind);
-      if (window) window.stopNs = event.time;
-      open.delete(kind);
-    }
-  }
-  return windows;
-}
-
 function counts(): OutcomeCounts {
   return { ok: 0, fail: 0, info: 0 };
 }
@@ -114,7 +95,7 @@ export function runStats(events: readonly HistoryEvent[], windows: FaultWindow[]
   let last = 0;
   const inFault = (time: number) => windows.some((w) => time >= w.startNs && time <= (w.stopNs ?? Infinity));
   for (const event of events) {
-    if (event.process === 'nemesis' || event.type === 'invoke') continue;
+    if (isNemesisProcess(event.process) || event.type === 'invoke') continue;
     const type = event.type as keyof OutcomeCounts;
     total[type]++;
     (byF[event.f] ??= counts())[type]++;
@@ -245,7 +226,7 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
   }
   // disk-synced damaged durable data: a node that started on it, instead of refusing, fails the run.
   const startedOnDamage = parsed.events.filter(
-    (e) => e.process === 'nemesis' && e.f === 'stop-disk-synced' && (e.value as { outcome?: unknown } | null)?.outcome === 'recovered',
+    (e) => isNemesisProcess(e.process) && e.f === 'stop-disk-synced' && (e.value as { outcome?: unknown } | null)?.outcome === 'recovered',
   );
   if (startedOnDamage.length > 0) {
     verdicts.push(false);

@@ -4,7 +4,7 @@
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { formatJsonlEvent } from '../../checker/format/jsonl.js';
-import { pairHistory, type EventType, type History, type HistoryEvent } from '../../checker/history.js';
+import { historyEvent, NEMESIS_PROCESS, pairHistory, type EventType, type History, type HistoryEvent } from '../../checker/history.js';
 import type { Completion, OpSpec } from '../../workloads/types.js';
 
 export interface RecorderOptions {
@@ -47,9 +47,6 @@ export interface HistoryRecorder {
 }
 
 export const DEFAULT_EVENTS_MAX = 1_000_000;
-
-/** The process name of fault events (the checker shows them as fault windows, never checks them). */
-export const NEMESIS_PROCESS = 'nemesis';
 
 export class Recorder implements HistoryRecorder {
   readonly path: string | undefined;
@@ -161,10 +158,7 @@ export class Recorder implements HistoryRecorder {
       throw new RecorderError(`the clock went from ${this.lastTimeNs} to ${time} ns: times must be monotonic`);
     }
     this.lastTimeNs = time;
-    const event: HistoryEvent = { index: this.recorded.length, time, process: fields.process, type: fields.type, f: fields.f };
-    if (fields.key !== undefined) event.key = fields.key;
-    if (fields.value !== undefined) event.value = fields.value;
-    if (fields.error !== undefined) event.error = fields.error;
+    const event = historyEvent({ ...fields, index: this.recorded.length, time });
     if (this.fd !== undefined) {
       const line = Buffer.from(`${formatJsonlEvent(event)}\n`, 'utf8');
       try {

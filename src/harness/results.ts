@@ -2,6 +2,8 @@
 // store folder also holds history.jsonl (the checker's format), the nodes' logs and report.html.
 
 import type { Validity } from '../../checker/check.js';
+import { faultWindows as pairFaultWindows } from '../../checker/fault-windows.js';
+import type { HistoryEvent } from '../../checker/history.js';
 import type { RouterStats } from '../targets/maelstrom/router.js';
 import type { NodeLogCheck } from './node-logs.js';
 
@@ -60,6 +62,15 @@ export interface FaultWindow {
   /** Absent when the run ended while the fault was active (the final heal ended it). */
   stopNs?: number;
   value: unknown;
+}
+
+/** The fault windows of results.json (ns), paired by the checker's one rule (checker/fault-windows.ts). */
+export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
+  return pairFaultWindows(events).map((w) =>
+    w.stop === undefined
+      ? { kind: w.kind, startNs: w.start, value: w.value }
+      : { kind: w.kind, startNs: w.start, stopNs: w.stop, value: w.value },
+  );
 }
 
 /** results.json */

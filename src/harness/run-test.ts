@@ -22,6 +22,7 @@ import { createRunNetwork } from './network.js';
 import { Recorder } from './recorder.js';
 import { type LinkTraffic, type MessageStats, nodeIds, type TestConfig } from './results.js';
 import type { RouterStats } from '../targets/maelstrom/router.js';
+import { FaultWindowPairer } from '../../checker/fault-windows.js';
 import type { HistoryEvent } from '../../checker/history.js';
 import { runWorkload, type RunProgress } from './runner.js';
 
@@ -182,13 +183,9 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       abort.abort();
     };
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const active = new Set<string>();
+    const faults = new FaultWindowPairer();
     const onFault = (record: FaultRecord) => {
-      history.fault(record.f, record.value);
-      const kind = record.f.replace(/^(start|stop)-/, '');
-      if (record.f.startsWith('start-')) active.add(kind);
-      else if (record.f.startsWith('stop-')) active.delete(kind);
-      else if (record.f === 'heal-all') active.clear();
+      faults.add(history.fault(record.f, record.value));
       progress(`  nemesis: ${record.f} ${JSON.stringify(record.value).slice(0, 200)}`);
     };
     const nemeses = config.nemesis === 'none' ? [] : createNemesis(config.nemesis);
@@ -202,7 +199,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     const report = (p: RunProgress) =>
       progress(
         `[${(p.elapsedMs / 1000).toFixed(0)}/${(config.timeLimitMs / 1000).toFixed(0)} s] ${p.opsPerSecond.toFixed(0)} ops/s ` +
-          `ok ${p.ok} fail ${p.fail} info ${p.info}; faults: ${active.size > 0 ? [...active].join(', ') : 'none'}`,
+          `ok ${p.ok} fail ${p.fail} info ${p.info}; faults: ${activeFaults(faults)}`,
       );
     const main = await runWorkload({
       generator: workload.generator(config.workloadOptions),
@@ -247,6 +244,14 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   const nodeExits = cluster.nodeExits();
   const outcome = await analyzeRun(dir, { problems, interrupted, elapsedMs, nodeExits, links, messages, progress });
   return { ...outcome, dir };
+}
+
+/** The kinds of the faults in effect, e.g. `kill, partition x2`, or `none`. */
+function activeFaults(faults: FaultWindowPairer): string {
+  const counts = new Map<string, number>();
+  for (const window of faults.active()) counts.set(window.kind, (counts.get(window.kind) ?? 0) + 1);
+  if (counts.size === 0) return 'none';
+  return [...counts].map(([kind, n]) => (n === 1 ? kind : `${kind} x${n}`)).join(', ');
 }
 
 /** A routed network's counts with messages per client operation (as Maelstrom's net stats give them). */

@@ -8,6 +8,7 @@ import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
+import { escapeHtml } from '../../checker/view/text.js';
 
 export interface StoreServerOptions {
   /** The store folder (`skepsis test --store DIR`); it must exist. */
@@ -250,13 +251,13 @@ async function renderIndex(root: string): Promise<string> {
     const rows = await runsOf(root, test);
     sections.push(
       [
-        `<h2><a href="${href([test])}/">${esc(test)}</a> <span class="dim">${rows.length} run${rows.length === 1 ? '' : 's'}</span></h2>`,
+        `<h2><a href="${href([test])}/">${escapeHtml(test)}</a> <span class="dim">${rows.length} run${rows.length === 1 ? '' : 's'}</span></h2>`,
         rows.length === 0 ? '<p class="dim">no runs</p>' : runTable(rows),
       ].join('\n'),
     );
   }
   const body = sections.length === 0 ? '<p class="dim">The store is empty: run <code>skepsis test</code> first.</p>' : sections.join('\n');
-  return page('Skepsis store', `<h1>Skepsis store</h1><p class="dim">${esc(root)}</p>${body}`);
+  return page('Skepsis store', `<h1>Skepsis store</h1><p class="dim">${escapeHtml(root)}</p>${body}`);
 }
 
 async function runsOf(root: string, test: string): Promise<RunRow[]> {
@@ -339,8 +340,8 @@ function runTable(rows: RunRow[]): string {
           : row.valid === 'unknown'
             ? '<b class="unknown">unknown</b>'
             : '<span class="dim">—</span>';
-    const link = `<a href="${row.href}">${esc(row.name)}</a>${row.latest ? ' <span class="tag">latest</span>' : ''}${row.hasReport ? '' : ' <span class="dim">(no report)</span>'}`;
-    return `<tr><td>${link}</td><td>${verdict}</td><td>${esc(row.workload)}</td><td>${esc(row.nemesis)}</td><td>${esc(row.seed)}</td><td>${esc(row.startedAt)}</td><td class="num">${esc(row.operations)}</td><td class="num">${esc(row.elapsed)}</td><td class="dim">${esc(row.note)}</td></tr>`;
+    const link = `<a href="${row.href}">${escapeHtml(row.name)}</a>${row.latest ? ' <span class="tag">latest</span>' : ''}${row.hasReport ? '' : ' <span class="dim">(no report)</span>'}`;
+    return `<tr><td>${link}</td><td>${verdict}</td><td>${escapeHtml(row.workload)}</td><td>${escapeHtml(row.nemesis)}</td><td>${escapeHtml(row.seed)}</td><td>${escapeHtml(row.startedAt)}</td><td class="num">${escapeHtml(row.operations)}</td><td class="num">${escapeHtml(row.elapsed)}</td><td class="dim">${escapeHtml(row.note)}</td></tr>`;
   });
   return `<table>${head}${body.join('')}</table>`;
 }
@@ -367,13 +368,14 @@ async function renderFolder(dir: string, segments: string[]): Promise<string> {
     }
     const name = `${entry.name}${folder ? '/' : ''}`;
     rows.push(
-      `<tr><td><a href="${href([...segments, entry.name])}${folder ? '/' : ''}">${esc(name)}</a></td><td class="num">${esc(size)}</td></tr>`,
+      `<tr><td><a href="${href([...segments, entry.name])}${folder ? '/' : ''}">${escapeHtml(name)}</a></td><td class="num">${escapeHtml(size)}</td></tr>`,
     );
   }
   const more = entries.length > shown.length ? `<p class="dim">${entries.length - shown.length} more entries not listed</p>` : '';
-  const crumbs = [`<a href="/">store</a>`, ...segments.map((s, i) => `<a href="${href(segments.slice(0, i + 1))}/">${esc(s)}</a>`)].join(
-    ' / ',
-  );
+  const crumbs = [
+    `<a href="/">store</a>`,
+    ...segments.map((s, i) => `<a href="${href(segments.slice(0, i + 1))}/">${escapeHtml(s)}</a>`),
+  ].join(' / ');
   return page(
     `Skepsis store: ${segments.join('/')}`,
     `<h1>${crumbs}</h1><table><tr><th>name</th><th>bytes</th></tr>${rows.join('')}</table>${more}`,
@@ -441,16 +443,10 @@ function href(segments: string[]): string {
   return `/${segments.map(encodeURIComponent).join('/')}`;
 }
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ENTITIES[c]);
-}
-
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
+<title>${escapeHtml(title)}</title>
 <style>
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 20px 28px; color: #222; font-size: 14px; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; }

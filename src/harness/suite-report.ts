@@ -4,17 +4,13 @@
 
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { escapeHtml } from '../../checker/view/text.js';
 import { suiteCounts, suiteExitCode, suiteLastLine, type SuiteOutcome, type SuiteRunResult } from './suite.js';
 
 function xml(text: string): string {
-  // Characters XML 1.0 cannot carry at all are dropped; the rest are escaped.
+  // Characters XML 1.0 cannot carry at all are dropped; the rest are escaped as for HTML.
   // eslint-disable-next-line no-control-regex
-  return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+  return escapeHtml(text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ''));
 }
 
 function reportPath(run: SuiteRunResult): string | undefined {
@@ -102,29 +98,25 @@ export function leftOutLines(outcome: SuiteOutcome): string[] {
   return lines;
 }
 
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /** The suite's page in the store: links to each run's report, relative to the page. */
 export function suiteHtml(outcome: SuiteOutcome, pageDir: string): string {
   const rows = outcome.runs.map((run) => {
     const report = reportPath(run);
-    const link = report ? `<a href="${esc(relative(pageDir, report).split('\\').join('/'))}">report</a>` : '';
+    const link = report ? `<a href="${escapeHtml(relative(pageDir, report).split('\\').join('/'))}">report</a>` : '';
     const cls = run.status === 'passed' ? 'ok' : run.status === 'failed' ? 'bad' : 'unknown';
-    return `<tr><td>${esc(run.test)}</td><td>${run.seed}</td><td class="${cls}">${esc(STATUS_TEXT[run.status].replace(/\*/g, ''))}</td><td>${checkText(run.history)}</td><td>${checkText(run.nodeLogs)}</td><td>${run.status === 'skipped' ? '' : `${(run.elapsedMs / 1000).toFixed(1)} s`}</td><td>${esc(run.summary.join(' / '))}</td><td><code>${esc(run.command)}</code></td><td>${link}</td></tr>`;
+    return `<tr><td>${escapeHtml(run.test)}</td><td>${run.seed}</td><td class="${cls}">${escapeHtml(STATUS_TEXT[run.status].replace(/\*/g, ''))}</td><td>${checkText(run.history)}</td><td>${checkText(run.nodeLogs)}</td><td>${run.status === 'skipped' ? '' : `${(run.elapsedMs / 1000).toFixed(1)} s`}</td><td>${escapeHtml(run.summary.join(' / '))}</td><td><code>${escapeHtml(run.command)}</code></td><td>${link}</td></tr>`;
   });
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Skepsis suite ${esc(outcome.name)}</title><style>
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Skepsis suite ${escapeHtml(outcome.name)}</title><style>
 body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 .ok{color:#176f2c}.bad{color:#b00020;font-weight:bold}.unknown{color:#8a6d00}code{font-size:12px}</style></head><body>
-<h1>Suite ${esc(outcome.name)}: ${esc(suiteLastLine(outcome))}</h1>
-<p>Started ${esc(outcome.startedAt)}; ${(outcome.elapsedMs / 1000).toFixed(0)} s of a ${(outcome.timeBudgetMs / 1000).toFixed(0)} s budget${outcome.failFast ? '; --fail-fast' : ''}; exit ${suiteExitCode(outcome)}.</p>
+<h1>Suite ${escapeHtml(outcome.name)}: ${escapeHtml(suiteLastLine(outcome))}</h1>
+<p>Started ${escapeHtml(outcome.startedAt)}; ${(outcome.elapsedMs / 1000).toFixed(0)} s of a ${(outcome.timeBudgetMs / 1000).toFixed(0)} s budget${outcome.failFast ? '; --fail-fast' : ''}; exit ${suiteExitCode(outcome)}.</p>
 <table><tr><th>test</th><th>seed</th><th>verdict</th><th>history</th><th>node logs</th><th>took</th><th>why</th><th>repeat</th><th></th></tr>
 ${rows.join('\n')}
 </table>${
     leftOutLines(outcome).length > 0
       ? `<ul>${leftOutLines(outcome)
-          .map((line) => `<li>${esc(line)}</li>`)
+          .map((line) => `<li>${escapeHtml(line)}</li>`)
           .join('')}</ul>`
       : ''
   }</body></html>

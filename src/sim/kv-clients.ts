@@ -5,10 +5,12 @@
 // timeout or a broken connection. It records a history in the checker's format.
 
 import { checkHistory, validateOperations, type CheckResult } from '../../checker/check.js';
-import { pairHistory, type HistoryEvent } from '../../checker/history.js';
+import type { HistoryEvent } from '../../checker/history.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText } from '../../checker/report.js';
 import type { KvCommand, KvResult } from '../kv/index.js';
+import type { Completion } from '../../workloads/types.js';
+import { Recorder } from '../harness/recorder.js';
 import { isNodeError, type NodeAnswer } from '../node/errors.js';
 import { assert } from '../raft/assert.js';
 import type { Random } from '../raft/random.js';
@@ -50,6 +52,9 @@ export class KvClientsOptionsError extends Error {
 }
 
 type ResolvedOptions = Required<KvClientsOptions>;
+
+/** Fault annotations a run may record (besides two events per operation). */
+const FAULT_RECORDS_MAX = 100_000;
 
 function resolveOptions(options: KvClientsOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
@@ -140,7 +145,8 @@ export interface KvCheck {
 export class KvClients {
   private readonly options: ResolvedOptions;
   private readonly clients: Client[] = [];
-  private readonly events: HistoryEvent[] = [];
+  /** The harness's recorder on the simulator's clock: one event constructor and one set of checks for both. */
+  private readonly recorder: Recorder;
   private nextProcess = 0;
   private stopped = false;
   /** The last value written or read per key, so that a cas has a fair chance to match. */
@@ -153,6 +159,10 @@ export class KvClients {
     options: KvClientsOptions = {},
   ) {
     this.options = resolveOptions(options);
+    this.recorder = new Recorder({
+      clockNs: () => Math.round(sim.nowMs * 1_000_000),
+      eventsMax: 2 * this.options.operationsMax + FAULT_RECORDS_MAX,
+    });
     for (let i = 0; i < this.options.clientCount; i++) {
       this.clients.push({ id: `c${i + 1}`, process: this.nextProcess++, sequence: 0, operation: undefined, target: random.pick(sim.ids) });
     }
@@ -181,17 +191,17 @@ export class KvClients {
 
   /** The history so far (client operations and fault annotations), in the checker's format. */
   history(): HistoryEvent[] {
-    return this.events.slice();
+    return this.recorder.events.slice();
   }
 
-  /** A fault annotation (process `nemesis`), shown in views and never checked. */
+  /** A fault annotation (the nemesis process), shown in views and never checked. At most FAULT_RECORDS_MAX. */
   recordFault(f: string, value?: unknown): void {
-    this.push({ process: 'nemesis', type: 'info', f, value });
+    this.recorder.fault(f, value);
   }
 
   /** Judges the history with the kv-cas model. `unknown` past `timeoutMs` of wall time. */
   async check(options: { timeoutMs?: number; source?: string } = {}): Promise<KvCheck> {
-    const history = pairHistory(this.events, options.source ?? `simulation seed ${this.sim.seed}`);
+    const history = this.recorder.history(options.source ?? `simulation seed ${this.sim.seed}`);
     const model = createModel('kv-cas');
     validateOperations(history, model);
     const result = await checkHistory(history.operations, { model: 'kv-cas', workers: 0, timeoutMs: options.timeoutMs ?? 10_000 });
@@ -200,19 +210,9 @@ export class KvClients {
 
   // ---- operations -----------------------------------------------------------------------------
 
-  /** Appends an event; fields left undefined are left out, as in a JSON Lines history. */
-  private push(event: Omit<HistoryEvent, 'index' | 'time'>): void {
-    const record: HistoryEvent = {
-      index: this.events.length,
-      time: Math.round(this.sim.nowMs * 1_000_000),
-      process: event.process,
-      type: event.type,
-      f: event.f,
-    };
-    if (event.key !== undefined) record.key = event.key;
-    if (event.value !== undefined) record.value = event.value;
-    if (event.error !== undefined) record.error = event.error;
-    this.events.push(record);
+  /** Records how the client's pending operation ended. */
+  private record(client: Client, operation: Operation, completion: Completion): void {
+    this.recorder.complete(client.process, { f: operation.f, key: operation.key, value: operation.input }, completion);
   }
 
   private invokeNext(client: Client): void {
@@ -220,7 +220,7 @@ export class KvClients {
     const operation = this.generate(client);
     client.operation = operation;
     this.stats.invoked++;
-    this.push({ process: client.process, type: 'invoke', f: operation.f, key: operation.key, value: operation.input });
+    this.recorder.invoke(client.process, { f: operation.f, key: operation.key, value: operation.input });
     this.sim.at(this.options.operationTimeoutMs, () => {
       if (client.operation === operation) this.giveUp(client, operation, 'timeout');
     });
@@ -357,16 +357,16 @@ export class KvClients {
         this.lastValues.set(key, null);
       }
       this.stats.ok++;
-      this.push({ process: client.process, type: 'ok', f, key, value });
+      this.record(client, operation, { type: 'ok', value });
     } else if (result.error === 'session_expired' && operation.maybeApplied) {
       // Our session is gone, so a retry cannot tell whether an earlier attempt applied.
       this.stats.info++;
-      this.push({ process: client.process, type: 'info', f, key, value: input, error: result.error });
+      this.record(client, operation, { type: 'info', value: input, error: result.error });
       client.process = this.nextProcess++;
     } else {
       assert(f === 'cas' || result.error === 'session_expired', () => `${f} ${key} failed with ${result.error}`);
       this.stats.fail++;
-      this.push({ process: client.process, type: 'fail', f, key, value: input, error: result.error });
+      this.record(client, operation, { type: 'fail', value: input, error: result.error });
     }
     this.next(client);
   }
@@ -377,7 +377,7 @@ export class KvClients {
    * not take effect (`fail`).
    */
   private giveUp(client: Client, operation: Operation, reason: string): void {
-    const { f, key, input } = operation;
+    const { f, input } = operation;
     operation.attempt++;
     // A write still at a node when we give up may be in its log, and so may one whose answer we
     // have not heard yet (it may say ok).
@@ -386,11 +386,11 @@ export class KvClients {
     operation.replying = false;
     if (operation.maybeApplied) {
       this.stats.info++;
-      this.push({ process: client.process, type: 'info', f, key, value: input, error: reason });
+      this.record(client, operation, { type: 'info', value: input, error: reason });
       client.process = this.nextProcess++;
     } else {
       this.stats.fail++;
-      this.push({ process: client.process, type: 'fail', f, key, value: input, error: f === 'get' ? reason : 'unavailable' });
+      this.record(client, operation, { type: 'fail', value: input, error: f === 'get' ? reason : 'unavailable' });
     }
     this.next(client);
   }

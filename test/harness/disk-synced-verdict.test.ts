@@ -6,33 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/harness/analyze.js';
+import { testConfig } from './config-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'skepsis-disk-synced-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const CONFIG = {
+const CONFIG = testConfig({
   name: 'disk-synced',
-  workload: 'register',
-  workloadOptions: {},
   nemesis: 'disk-synced',
-  nemesisIntervalMs: 2000,
   nodes: 3,
   concurrency: 2,
   timeLimitMs: 6000,
   seed: 1,
   unsafeBugs: [],
-  nodeArgs: [],
-  db: 'skepsis',
-  dbOptions: {},
-  dbVersion: 'this build',
-  net: 'proxy',
   opTimeoutMs: 5000,
   checkTimeoutMs: 120000,
   command: 'npx skepsis test --nemesis disk-synced --seed 1',
   gitCommit: null,
   startedAt: '2026-12-05T15:00:00.000Z',
-  skepsisVersion: '0.1.0',
-};
+});
 
 /** A stored run: one write and one read of it, and a disk-synced window ending with `outcome`. */
 function storedRun(outcome: 'recovered' | 'refused'): string {

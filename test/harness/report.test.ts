@@ -13,8 +13,9 @@ import { pairHistory, type EventType, type HistoryEvent } from '../../checker/hi
 import { renderHtml } from '../../checker/html.js';
 import { createModel } from '../../checker/models/index.js';
 import { resultJson } from '../../checker/report.js';
-import { REPORT_LIMITS, renderReport, type ReportInput } from '../../src/harness/report.js';
+import { REPORT_LIMITS, renderReport, type ReportInput } from '../../src/harness/report/page.js';
 import type { FaultWindow, OutcomeCounts, TestConfig, TestResults } from '../../src/harness/results.js';
+import { testConfig } from './config-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const XSS_VALUE = '<script>alert(1)</script>';
@@ -137,30 +138,7 @@ function simulateRegister(seed: number, stale: boolean): { events: HistoryEvent[
 }
 
 function config(overrides: Partial<TestConfig> = {}): TestConfig {
-  return {
-    name: 'register-partition-kill',
-    workload: 'register',
-    workloadOptions: {},
-    nemesis: 'partition,kill',
-    nemesisIntervalMs: 2000,
-    nodes: 5,
-    concurrency: 5,
-    timeLimitMs: 8000,
-    seed: 42,
-    unsafeBugs: ['stale-read'],
-    nodeArgs: [],
-    db: 'skepsis',
-    dbOptions: {},
-    dbVersion: 'this build',
-    net: 'proxy',
-    opTimeoutMs: 500,
-    checkTimeoutMs: 60_000,
-    command: 'npx skepsis test --nodes 5 --workload register --nemesis partition,kill --time-limit 8 --seed 42 --unsafe-bug stale-read',
-    gitCommit: '0123456789abcdef0123456789abcdef01234567',
-    startedAt: '2024-05-01T12:00:00.000Z',
-    skepsisVersion: '0.1.0',
-    ...overrides,
-  };
+  return testConfig(overrides);
 }
 
 function faultWindows(): FaultWindow[] {
