@@ -8,6 +8,9 @@ import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupported
 import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
 import { missingNetReason, netCapabilities } from '../harness/network.js';
 import { getWorkload, isWorkloadName, parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
+import { resolve } from 'node:path';
+import { CommandSpecError, loadCommandSpec } from '../targets/command/spec.js';
+import { commandTarget } from '../targets/command/target.js';
 import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
 import { NET_NAMES, type NetName, parseTargetOptions, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
 import { killAllNodes } from '../harness/launcher.js';
@@ -32,6 +35,7 @@ export interface TestArgs {
   proxy: boolean;
   db: string;
   dbOpt: string[];
+  dbSpec?: string;
   net?: string;
   bin?: string;
   binArg: string[];
@@ -75,7 +79,24 @@ export function buildTestConfig(args: TestArgs) {
   const unsafeBugs = parseUnsafeBugs(args.unsafeBug);
   if (!(TARGET_NAMES as readonly string[]).includes(args.db))
     throw new UsageError(`--db must be one of ${TARGET_NAMES.join(', ')}, got ${JSON.stringify(args.db)}`);
-  const target = getTarget(args.db);
+  if (args.dbSpec !== undefined && args.db !== 'command')
+    throw new UsageError(`--db-spec describes a store for --db command, not --db ${args.db}`);
+  if (args.db === 'command' && args.dbSpec === undefined)
+    throw new UsageError(
+      '--db command needs --db-spec FILE (a JSON description of the store: a start command or endpoints; see the README)',
+    );
+  let spec: ReturnType<typeof loadCommandSpec> | undefined;
+  try {
+    spec = args.dbSpec === undefined ? undefined : loadCommandSpec(args.dbSpec);
+  } catch (error) {
+    if (error instanceof CommandSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+  const target = spec ? commandTarget(spec) : getTarget(args.db);
+  if (spec?.endpoints !== undefined && spec.endpoints.size !== nodes)
+    throw new UsageError(
+      `--nodes ${nodes}: ${args.dbSpec} gives ${spec.endpoints.size} endpoints; run with --nodes ${spec.endpoints.size}`,
+    );
   if (args.net !== undefined && !(NET_NAMES as readonly string[]).includes(args.net))
     throw new UsageError(`--net must be one of ${NET_NAMES.join(', ')}, got ${JSON.stringify(args.net)}`);
   if (args.net !== undefined && !args.proxy && args.net !== 'direct')
@@ -90,6 +111,10 @@ export function buildTestConfig(args: TestArgs) {
       `--net router is for targets whose messages the harness routes (${TARGETS.filter((t) => t.defaultNet === 'router')
         .map((t) => t.name)
         .join(', ')}), not --db ${target.name}`,
+    );
+  if (target.nets !== undefined && !target.nets.includes(net))
+    throw new UsageError(
+      `--net ${net} cannot go with --db ${target.name}: ${target.netsReason ?? `it runs on --net ${target.nets.join(', ')}`}`,
     );
   if (target.workloads !== undefined && !target.workloads.includes(args.workload))
     throw new UsageError(`--db ${target.name} runs --workload ${target.workloads.join(', ')}, not ${args.workload}`);
@@ -115,11 +140,12 @@ export function buildTestConfig(args: TestArgs) {
     const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
     const refused = unsupportedNemeses(specs, {
       db: target.capabilities,
-      net: netCapabilities(net, target.peerLinks.proxyable),
+      net: [...netCapabilities(net, target.peerLinks.proxyable), ...(target.ownNetCapabilities ?? [])],
       target: target.name,
       netName: net,
       netNote: (missing) => missingNetReason(net, missing, target),
     });
+    refused.push(...(target.nemesisRefusals?.(specs) ?? []));
     if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   } catch (error) {
     if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
@@ -144,6 +170,7 @@ export function buildTestConfig(args: TestArgs) {
   const command = [
     'npx skepsis test',
     ...(args.db === 'skepsis' ? [] : [`--db ${args.db}`]),
+    ...(args.dbSpec !== undefined ? [`--db-spec ${shellQuote(args.dbSpec)}`] : []),
     ...args.dbOpt.map((o) => `--db-opt ${shellQuote(o)}`),
     ...(args.bin !== undefined ? [`--bin ${shellQuote(args.bin)}`] : []),
     ...args.binArg.map((arg) => `--bin-arg=${shellQuote(arg)}`),
@@ -174,6 +201,7 @@ export function buildTestConfig(args: TestArgs) {
     db: target.name,
     dbOptions,
     dbVersion,
+    ...(spec ? { dbSpec: { file: resolve(spec.file), sha256: spec.sha256, spec: spec.raw } } : {}),
     net,
     ...(args.bin !== undefined ? { bin: args.bin, binArgs: args.binArg } : {}),
     opTimeoutMs,
@@ -319,6 +347,11 @@ export function addTestOptions(command: Argv, withDefaults: boolean): Argv {
       describe: `target option NAME=VALUE (repeatable); ${TARGETS.filter((t) => t.options.length > 0)
         .map((t) => `${t.name}: ${t.options.map((o) => `${o.name}${o.default !== undefined ? ` (default ${o.default})` : ''}`).join(', ')}`)
         .join('; ')}`,
+    })
+    .option('db-spec', {
+      type: 'string',
+      describe:
+        '--db command: a JSON file describing the store (its start command with placeholders, or the endpoints of a running cluster; its client protocol); see the README',
     })
     .option('net', {
       type: 'string',
