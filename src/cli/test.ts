@@ -138,14 +138,18 @@ export function buildTestConfig(args: TestArgs) {
   const nemesis = args.nemesis.trim() || 'none';
   try {
     const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
-    const refused = unsupportedNemeses(specs, {
-      db: target.capabilities,
-      net: [...netCapabilities(net, target.peerLinks.proxyable), ...(target.ownNetCapabilities ?? [])],
-      target: target.name,
-      netName: net,
-      netNote: (missing) => missingNetReason(net, missing, target),
-    });
-    refused.push(...(target.nemesisRefusals?.(specs) ?? []));
+    const own = target.nemesisRefusals?.(specs) ?? [];
+    const refused = unsupportedNemeses(
+      specs.filter((spec) => !own.some((o) => o.nemesis === spec.name)),
+      {
+        db: target.capabilities,
+        net: [...netCapabilities(net, target.peerLinks.proxyable), ...(target.ownNetCapabilities ?? [])],
+        target: target.name,
+        netName: net,
+        netNote: (missing) => missingNetReason(net, missing, target),
+      },
+    );
+    refused.push(...own.map((o) => o.reason));
     if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   } catch (error) {
     if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);

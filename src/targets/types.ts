@@ -138,8 +138,9 @@ export interface Target {
   netsReason?: string;
   /** Network faults the target's cluster makes itself, on any net (its TargetCluster.net carries them out). */
   ownNetCapabilities?: readonly NetCapability[];
-  /** Faults it cannot inject beyond what its capabilities say, one message each (naming what would enable them). */
-  nemesisRefusals?(specs: readonly NemesisSpec[]): string[];
+  /** Faults it cannot inject beyond what its capabilities say, each with a reason naming what would
+   * enable it; these replace the generic refusals of the same spec item. */
+  nemesisRefusals?(specs: readonly NemesisSpec[]): { nemesis: string; reason: string }[];
   /**
    * Checks the options and the prerequisites before anything starts, and returns the store's
    * version (for test.json and the report). Throws TargetOptionError or TargetUnavailableError.

@@ -165,13 +165,14 @@ export function commandTarget(spec: CommandSpec): Target {
     ownNetCapabilities: running && spec.faults.partition !== undefined ? ['cut'] : [],
     nemesisRefusals(specs) {
       if (!running) return [];
-      const refused: string[] = [];
+      const refused: { nemesis: string; reason: string }[] = [];
       for (const item of specs) {
         const missing = (NEEDED_COMMANDS[item.kind] ?? []).filter((kind) => spec.faults[kind] === undefined);
         if (missing.length > 0)
-          refused.push(
-            `${item.name} needs ${missing.map((kind) => `faults.${kind}`).join(' and ')} in ${spec.file} (the cluster runs outside the harness; give shell commands with placeholders to enable it)`,
-          );
+          refused.push({
+            nemesis: item.name,
+            reason: `${item.name} needs ${missing.map((kind) => `faults.${kind}`).join(' and ')} in ${spec.file} (the cluster runs outside the harness; give shell commands with placeholders to enable it)`,
+          });
       }
       return refused;
     },
