@@ -126,7 +126,8 @@ describe('--db command, the harness starting the nodes', () => {
   });
 
   it('runs it on --net hosts (the default for a spec without peerLinksProxyable) with partitions, valid', async () => {
-    const spec = writeSpec('our-node-hosts.json', ourNodeSpec());
+    // The leader through the spec's own path and field (what isolate-leader cuts off).
+    const spec = writeSpec('our-node-hosts.json', ourNodeSpec({ leader: { path: '/status', field: 'leader', termField: 'term' } }));
     const result = await skepsis(
       runArgs(spec, 'our-node-hosts', 8, [
         '--nemesis',
@@ -145,6 +146,24 @@ describe('--db command, the harness starting the nodes', () => {
     expect(results.valid).toBe(true);
     expect(results.faults.some((f: { kind: string }) => f.kind === 'partition')).toBe(true);
     expect(await processesWith(store)).toEqual([]);
+  });
+
+  it('tests etcd described by a spec (examples/etcd.spec.json) over the v3 gateway on --net hosts, with leader faults, valid', async () => {
+    const spec = fileURLToPath(new URL('../../examples/etcd.spec.json', import.meta.url));
+    const result = await skepsis(
+      runArgs(spec, 'etcd-spec', 4, ['--nemesis', 'partition:isolate-leader,kill:leader', '--nemesis-interval', '2', '--time-limit', '8']),
+    );
+    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const dir = runDir('etcd-spec');
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    expect(results.valid).toBe(true);
+    expect(results.stats.ok).toBeGreaterThan(20);
+    // The leader was known (etcd's maintenance status), so the faults named it, not a random node.
+    const leaderFaults = results.faults.filter((f: { value: unknown }) => JSON.stringify(f.value).includes('leader'));
+    expect(leaderFaults.length).toBeGreaterThan(0);
+    expect(JSON.stringify(results.faults)).not.toContain('no leader known');
+    expect(readFileSync(join(dir, 'nodes', 'n1.log'), 'utf8')).toContain('etcd');
+    expect(await processesWith(dir)).toEqual([]);
   });
 
   it('exits 254 with the log of a command that exits at once, and with "not ready" for one that never becomes ready; nothing is left', async () => {
