@@ -214,8 +214,8 @@ describe('skepsis test', () => {
 
   it('refuses a target, net or fault that cannot work, naming it and what to use, before anything starts', async () => {
     const refusals: [string[], RegExp][] = [
-      [['--db', 'mongo'], /--db must be one of skepsis, etcd, got "mongo"/],
-      [['--net', 'wifi'], /--net must be one of proxy, hosts, direct, got "wifi"/],
+      [['--db', 'mongo'], /--db must be one of skepsis, etcd, maelstrom, command, got "mongo"/],
+      [['--net', 'wifi'], /--net must be one of proxy, hosts, direct, router, got "wifi"/],
       [['--db', 'etcd', '--db-opt', 'etcd-bin=/no/such/etcd'], /apt-get install -y etcd-server.*--db-opt etcd-bin=PATH/],
       [['--db', 'etcd', '--db-opt', 'colour=blue'], /--db-opt colour: target etcd takes etcd-bin, serializable-reads/],
       [['--db', 'etcd', '--db-opt', 'serializable-reads=maybe'], /serializable-reads for target etcd must be true or false/],

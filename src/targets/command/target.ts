@@ -198,7 +198,7 @@ async function prepareStarted(spec: CommandSpec, setup: TargetSetup) {
   const peersOf = (id: string) =>
     ids
       .filter((peer) => spec.peers.includeSelf || peer !== id)
-      .map((peer, _i) => {
+      .map((peer) => {
         const at =
           peer === id
             ? { host: addressing.listenHost(id), port: String(addressing.peerPort(id)) }
