@@ -75,6 +75,7 @@ function runArgs(test: SuiteTestSpec, args: SuiteArgs, suiteName: string, seed: 
     proxy: args.proxy ?? TEST_DEFAULTS.proxy,
     db: args.db ?? test.db ?? TEST_DEFAULTS.db,
     dbOpt: [...optionList(test['db-opt']), ...args.dbOpt],
+    dbSpec: args.dbSpec ?? test['db-spec'],
     net: args.net ?? test.net,
     bin: args.bin ?? test.bin,
     binArg: [...(test['bin-arg'] ?? []), ...args.binArg],

@@ -8,6 +8,9 @@ import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupported
 import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
 import { missingNetReason, netCapabilities } from '../harness/network.js';
 import { getWorkload, isWorkloadName, parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
+import { resolve } from 'node:path';
+import { CommandSpecError, loadCommandSpec } from '../targets/command/spec.js';
+import { commandTarget } from '../targets/command/target.js';
 import { getTarget, TARGET_NAMES, TARGETS } from '../targets/index.js';
 import { NET_NAMES, type NetName, parseTargetOptions, type Target, TargetOptionError, TargetUnavailableError } from '../targets/types.js';
 import { killAllNodes } from '../harness/launcher.js';
@@ -32,6 +35,7 @@ export interface TestArgs {
   proxy: boolean;
   db: string;
   dbOpt: string[];
+  dbSpec?: string;
   net?: string;
   bin?: string;
   binArg: string[];
@@ -64,10 +68,27 @@ function shellQuote(text: string): string {
 }
 
 /** The target and the net a run uses (--db, --net, --no-proxy); UsageError when they cannot go together. */
-export function resolveTargetAndNet(args: Pick<TestArgs, 'db' | 'net' | 'proxy'>): { target: Target; net: NetName } {
+export function resolveTargetAndNet(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'dbSpec'>): {
+  target: Target;
+  net: NetName;
+  spec: ReturnType<typeof loadCommandSpec> | undefined;
+} {
   if (!(TARGET_NAMES as readonly string[]).includes(args.db))
     throw new UsageError(`--db must be one of ${TARGET_NAMES.join(', ')}, got ${JSON.stringify(args.db)}`);
-  const target = getTarget(args.db);
+  if (args.dbSpec !== undefined && args.db !== 'command')
+    throw new UsageError(`--db-spec describes a store for --db command, not --db ${args.db}`);
+  if (args.db === 'command' && args.dbSpec === undefined)
+    throw new UsageError(
+      '--db command needs --db-spec FILE (a JSON description of the store: a start command or endpoints; see the README)',
+    );
+  let spec: ReturnType<typeof loadCommandSpec> | undefined;
+  try {
+    spec = args.dbSpec === undefined ? undefined : loadCommandSpec(args.dbSpec);
+  } catch (error) {
+    if (error instanceof CommandSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+  const target = spec ? commandTarget(spec) : getTarget(args.db);
   if (args.net !== undefined && !(NET_NAMES as readonly string[]).includes(args.net))
     throw new UsageError(`--net must be one of ${NET_NAMES.join(', ')}, got ${JSON.stringify(args.net)}`);
   if (args.net !== undefined && !args.proxy && args.net !== 'direct')
@@ -83,15 +104,20 @@ export function resolveTargetAndNet(args: Pick<TestArgs, 'db' | 'net' | 'proxy'>
         .map((t) => t.name)
         .join(', ')}), not --db ${target.name}`,
     );
-  return { target, net };
+  if (target.nets !== undefined && !target.nets.includes(net))
+    throw new UsageError(
+      `--net ${net} cannot go with --db ${target.name}: ${target.netsReason ?? `it runs on --net ${target.nets.join(', ')}`}`,
+    );
+  return { target, net, spec };
 }
 
 /**
  * Splits a --nemesis text into the faults the target and net of `args` can carry out and the reasons
  * for the others (what `skepsis test` would refuse). For suites that run on any store.
  */
-export function fitNemesis(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'nemesis'>): { nemesis: string; leftOut: string[] } {
+export function fitNemesis(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'dbSpec' | 'nemesis'>): { nemesis: string; leftOut: string[] } {
   const { target, net } = resolveTargetAndNet(args);
+  const ability = nemesisAbilities(target, net);
   const text = args.nemesis.trim() || 'none';
   let specs;
   try {
@@ -103,7 +129,8 @@ export function fitNemesis(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'nemesi
   const kept: string[] = [];
   const leftOut: string[] = [];
   for (const spec of specs) {
-    const refused = unsupportedNemeses([spec], nemesisAbilities(target, net));
+    const refused = [...(target.nemesisRefusals?.([spec]) ?? []).map((o) => o.reason)];
+    if (refused.length === 0) refused.push(...unsupportedNemeses([spec], ability));
     if (refused.length === 0) kept.push(spec.name);
     else leftOut.push(...refused);
   }
@@ -114,7 +141,7 @@ export function fitNemesis(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'nemesi
 function nemesisAbilities(target: Target, net: NetName) {
   return {
     db: target.capabilities,
-    net: netCapabilities(net, target.peerLinks.proxyable),
+    net: [...netCapabilities(net, target.peerLinks.proxyable), ...(target.ownNetCapabilities ?? [])],
     target: target.name,
     netName: net,
     netNote: (missing: Parameters<typeof missingNetReason>[1]) => missingNetReason(net, missing, target),
@@ -131,7 +158,11 @@ export function buildTestConfig(args: TestArgs) {
   const seed = args.seed ?? randomInt(1, 2 ** 31);
   requireRange('seed', seed, 0, 2 ** 32 - 1);
   const unsafeBugs = parseUnsafeBugs(args.unsafeBug);
-  const { target, net } = resolveTargetAndNet(args);
+  const { target, net, spec } = resolveTargetAndNet(args);
+  if (spec?.endpoints !== undefined && spec.endpoints.size !== nodes)
+    throw new UsageError(
+      `--nodes ${nodes}: ${args.dbSpec} gives ${spec.endpoints.size} endpoints; run with --nodes ${spec.endpoints.size}`,
+    );
   if (target.workloads !== undefined && !target.workloads.includes(args.workload))
     throw new UsageError(`--db ${target.name} runs --workload ${target.workloads.join(', ')}, not ${args.workload}`);
   if (isWorkloadName(args.workload) && getWorkload(args.workload).messages !== undefined && target.workloads === undefined)
@@ -154,7 +185,12 @@ export function buildTestConfig(args: TestArgs) {
   const nemesis = args.nemesis.trim() || 'none';
   try {
     const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
-    const refused = unsupportedNemeses(specs, nemesisAbilities(target, net));
+    const own = target.nemesisRefusals?.(specs) ?? [];
+    const refused = unsupportedNemeses(
+      specs.filter((spec) => !own.some((o) => o.nemesis === spec.name)),
+      nemesisAbilities(target, net),
+    );
+    refused.push(...own.map((o) => o.reason));
     if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   } catch (error) {
     if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
@@ -179,6 +215,7 @@ export function buildTestConfig(args: TestArgs) {
   const command = [
     'npx skepsis test',
     ...(args.db === 'skepsis' ? [] : [`--db ${args.db}`]),
+    ...(args.dbSpec !== undefined ? [`--db-spec ${shellQuote(args.dbSpec)}`] : []),
     ...args.dbOpt.map((o) => `--db-opt ${shellQuote(o)}`),
     ...(args.bin !== undefined ? [`--bin ${shellQuote(args.bin)}`] : []),
     ...args.binArg.map((arg) => `--bin-arg=${shellQuote(arg)}`),
@@ -209,6 +246,7 @@ export function buildTestConfig(args: TestArgs) {
     db: target.name,
     dbOptions,
     dbVersion,
+    ...(spec ? { dbSpec: { file: resolve(spec.file), sha256: spec.sha256, spec: spec.raw } } : {}),
     net,
     ...(args.bin !== undefined ? { bin: args.bin, binArgs: args.binArg } : {}),
     opTimeoutMs,
@@ -354,6 +392,11 @@ export function addTestOptions(command: Argv, withDefaults: boolean): Argv {
       describe: `target option NAME=VALUE (repeatable); ${TARGETS.filter((t) => t.options.length > 0)
         .map((t) => `${t.name}: ${t.options.map((o) => `${o.name}${o.default !== undefined ? ` (default ${o.default})` : ''}`).join(', ')}`)
         .join('; ')}`,
+    })
+    .option('db-spec', {
+      type: 'string',
+      describe:
+        '--db command: a JSON file describing the store (its start command with placeholders, or the endpoints of a running cluster; its client protocol); see the README',
     })
     .option('net', {
       type: 'string',

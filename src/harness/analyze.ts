@@ -13,7 +13,7 @@ import { renderHtml } from '../../checker/html.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText, resultJson } from '../../checker/report.js';
 import { getWorkload } from '../../workloads/index.js';
-import { getTarget } from '../targets/index.js';
+import { resolveTarget } from '../targets/index.js';
 import { checkNodeLogs, type NodeLogCheck } from './node-logs.js';
 import { renderReport } from './report/page.js';
 import {
@@ -208,7 +208,7 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
     summary.push(`${config.workload}: ${workloadCheck.summary}`);
     text += `${text ? '\n' : ''}${config.workload} check: ${workloadCheck.summary}`;
   }
-  const target = getTarget(config.db ?? 'skepsis');
+  const target = resolveTarget(config.db ?? 'skepsis', config.dbSpec);
   const nodeLogs: NodeLogCheck = target.nodeLogCheck
     ? await checkNodeLogs(dir)
     : {

@@ -71,6 +71,9 @@ export interface NodeProcessSpec {
   readyTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. Default 3000. */
   stopGraceMs?: number;
+  /** Extra environment variables (added to this process's), and the working directory (default: ours). */
+  env?: Record<string, string>;
+  cwd?: string;
 }
 
 export interface ReadyLine {
@@ -177,13 +180,18 @@ export class NodeProcess {
       reject: false,
       cleanup: true,
       buffer: false,
+      ...(this.spec.env ? { env: this.spec.env } : {}),
+      ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
     });
     this.child = child;
     this.paused = false;
     live.add(child);
     const exited = child.then((result) => {
       live.delete(child);
-      this.exits.push(result.signal ?? `exit ${String(result.exitCode)}`);
+      // A program that could not be spawned at all (not found, not executable) has no exit code: say why.
+      this.exits.push(
+        result.signal ?? (result.exitCode === undefined ? `not started: ${result.originalMessage}` : `exit ${result.exitCode}`),
+      );
       if (this.child === child) {
         this.child = undefined;
         this.paused = false;

@@ -45,6 +45,9 @@ export interface RunNetworkOptions {
   ids: readonly string[];
   /** Whether the target's peer links can go through per-link proxies (not etcd's). */
   proxyPeers: boolean;
+  /** Nodes the harness does not start (a running cluster): each node's client API. Then there are no
+   * peer links, and under --net proxy only the client links are proxied, to these. */
+  endpoints?: ReadonlyMap<string, { host: string; port: number }>;
   random: Random;
   onProxyFailure?: (error: Error) => void;
   proxyHost?: StartProxyHost;
@@ -97,6 +100,7 @@ export async function createRunNetwork(options: RunNetworkOptions): Promise<RunN
       close: hosts.close,
     };
   }
+  if (options.endpoints !== undefined) return endpointsNetwork(options, options.endpoints);
   const ports = await freePorts(ids.length * 2);
   const peerPorts = new Map(ids.map((id, i) => [id, ports[i]]));
   const clientPorts = new Map(ids.map((id, i) => [id, ports[ids.length + i]]));
@@ -132,6 +136,56 @@ export async function createRunNetwork(options: RunNetworkOptions): Promise<RunN
       peerAddress: (from, to) => (options.proxyPeers ? `${LOOPBACK}:${proxies.peerPort(from, to)}` : direct(peerPorts)(to)),
       clientAddress: (id) => `${LOOPBACK}:${proxies.clientProxies.get(id)!.port}`,
     },
+    net: proxies.net,
+    traffic: () => proxies.traffic(),
+    close: proxies.close,
+  };
+}
+
+/** A running cluster's network: clients reach its endpoints, directly or through a proxy per client link. */
+async function endpointsNetwork(
+  options: RunNetworkOptions,
+  endpoints: ReadonlyMap<string, { host: string; port: number }>,
+): Promise<RunNetwork> {
+  const { ids } = options;
+  const endpoint = (id: string) => {
+    const at = endpoints.get(id);
+    if (at === undefined) throw new Error(`no endpoint for node ${id}`);
+    return at;
+  };
+  const direct = (id: string) => `${endpoint(id).host.includes(':') ? `[${endpoint(id).host}]` : endpoint(id).host}:${endpoint(id).port}`;
+  const noPeers = (): never => {
+    throw new Error('a running cluster has no peer links the harness knows');
+  };
+  const base = {
+    listenHost: (id: string) => endpoint(id).host,
+    peerPort: noPeers,
+    clientPort: (id: string) => endpoint(id).port,
+    peerAddress: noPeers,
+    controlAddress: direct,
+    spawnPrefix: () => [],
+  };
+  if (options.net === 'direct')
+    return {
+      addressing: { net: 'direct', ...base, clientAddress: direct },
+      net: createNet([]),
+      traffic: async () => null,
+      close: async () => {},
+    };
+  if (options.net !== 'proxy') throw new Error(`--net ${options.net} cannot reach a running cluster's endpoints`);
+  const clientPorts = new Map(ids.map((id) => [id, endpoint(id).port]));
+  const proxies = await startLinkProxies(
+    [],
+    new Map(),
+    clientPorts,
+    options.random,
+    options.onProxyFailure,
+    options.proxyHost,
+    ids,
+    (id) => endpoint(id).host,
+  );
+  return {
+    addressing: { net: 'proxy', ...base, clientAddress: (id) => `${LOOPBACK}:${proxies.clientProxies.get(id)!.port}` },
     net: proxies.net,
     traffic: () => proxies.traffic(),
     close: proxies.close,

@@ -31,6 +31,8 @@ export async function startLinkProxies(
   onFailure?: (error: Error) => void,
   startHost: StartProxyHost = startProxyHost,
   clientIds: readonly string[] = ids,
+  /** Where each node's client API listens (a running cluster's endpoints); default 127.0.0.1. */
+  clientHostOf: (id: string) => string = () => '127.0.0.1',
 ): Promise<LinkProxies> {
   const specs: ProxySpec[] = [];
   for (const from of ids) {
@@ -49,7 +51,7 @@ export async function startLinkProxies(
   for (const from of clientPorts ? clientIds : []) {
     specs.push({
       name: `client->${from}`,
-      targetHost: '127.0.0.1',
+      targetHost: clientHostOf(from),
       targetPort: clientPorts!.get(from)!,
       mode: 'stream',
       seed: random.nextUint32(),

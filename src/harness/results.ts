@@ -35,6 +35,8 @@ export interface TestConfig {
   dbVersion: string;
   /** How links are made (`--net`): proxy, hosts or direct. */
   net: 'proxy' | 'hosts' | 'direct' | 'router';
+  /** --db-spec of --db command: the file (absolute), the sha256 of its bytes and its content. */
+  dbSpec?: { file: string; sha256: string; spec: unknown };
   /** --bin and --bin-arg (targets that run a user's program: maelstrom). */
   bin?: string;
   binArgs?: string[];

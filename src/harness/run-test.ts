@@ -14,7 +14,7 @@ import { getWorkload } from '../../workloads/index.js';
 import { kvStoreClient } from '../../workloads/kv-command.js';
 import type { Workload } from '../../workloads/types.js';
 import { Random } from '../raft/random.js';
-import { getTarget } from '../targets/index.js';
+import { resolveTarget } from '../targets/index.js';
 import type { TargetCluster } from '../targets/types.js';
 import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
 import { NodeStartError } from './launcher.js';
@@ -102,7 +102,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   symlinkSync(timestampName(started), latest);
 
   const random = new Random(config.seed);
-  const target = getTarget(config.db);
+  const target = resolveTarget(config.db, config.dbSpec);
   const ids = nodeIds(config.nodes);
   const problems: string[] = [];
   const abort = new AbortController();
@@ -115,6 +115,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     net: config.net,
     ids,
     proxyPeers: target.peerLinks.proxyable,
+    endpoints: target.endpoints,
     random: random.fork(),
     onProxyFailure,
     proxyHost: options.proxyHost,
@@ -134,6 +135,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       bin: config.bin,
       binArgs: config.binArgs,
       runId: String(started.getTime()),
+      net: network.net,
       log: (line) => progress(`  db: ${line}`),
     });
   } catch (error) {

@@ -21,6 +21,7 @@ export interface SuiteTestSpec {
   'node-arg'?: string[];
   db?: string;
   'db-opt'?: Record<string, string>;
+  'db-spec'?: string;
   net?: string;
   bin?: string;
   'bin-arg'?: string[];
@@ -65,6 +66,7 @@ const TEST_FIELDS: Record<keyof SuiteTestSpec, FieldKind> = {
   'node-arg': 'string[]',
   db: 'string',
   'db-opt': 'options',
+  'db-spec': 'string',
   net: 'string',
   bin: 'string',
   'bin-arg': 'string[]',

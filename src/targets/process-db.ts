@@ -57,3 +57,33 @@ export async function controlJson(url: string, init?: RequestInit): Promise<{ st
 export function processExits(ids: readonly string[], nodes: ReadonlyMap<string, NodeProcess>): Record<string, string[]> {
   return Object.fromEntries(ids.map((id) => [id, [...(nodes.get(id)?.exits ?? [])]]));
 }
+
+/** SIGKILLs every node; resolves when all are gone. */
+export async function killProcesses(nodes: ReadonlyMap<string, ManagedProcess>): Promise<void> {
+  await Promise.all([...nodes.values()].map((node) => node.kill()));
+}
+
+/** Starts every node at once; if one fails, all are killed and its error (a NodeStartError) is thrown. */
+export async function startProcesses(nodes: ReadonlyMap<string, ManagedProcess>): Promise<void> {
+  const results = await Promise.allSettled([...nodes.values()].map((node) => node.start()));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) {
+    await killProcesses(nodes);
+    throw (failed as PromiseRejectedResult).reason;
+  }
+}
+
+/** Asks `find` every `intervalMs` until it names something; undefined after `timeoutMs` or on abort. */
+export async function pollFor<T>(
+  find: () => Promise<T | undefined>,
+  options: { timeoutMs: number; signal?: AbortSignal },
+  intervalMs: number,
+): Promise<T | undefined> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline && !options.signal?.aborted) {
+    const found = await find();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return undefined;
+}

@@ -3,7 +3,8 @@
 // harness, nemeses and workloads know only these interfaces; each target lives in a folder of its
 // own (src/targets/skepsis, src/targets/etcd). Types only.
 
-import type { Db, DbCapability, Net } from '../../nemesis/types.js';
+import type { NemesisSpec } from '../../nemesis/nemesis.js';
+import type { Db, DbCapability, Net, NetCapability } from '../../nemesis/types.js';
 import type { RouterStats } from './maelstrom/router.js';
 import type { KvStore } from '../../workloads/kv-command.js';
 import type { Client, MessageCodec } from '../../workloads/types.js';
@@ -64,6 +65,8 @@ export interface TargetSetup {
   binArgs?: readonly string[];
   /** A unique id for this run (client ids, cluster tokens). */
   runId: string;
+  /** The harness's Net, for targets that add faults of their own to it (a command spec's partition commands). */
+  net?: Net;
   log(line: string): void;
 }
 
@@ -127,6 +130,17 @@ export interface Target {
   workloads?: readonly string[];
   /** Whether nodes log `SAFETY VIOLATION` lines the harness should scan for (our node only). */
   nodeLogCheck: boolean;
+  /** Nodes the harness does not start (a running cluster): where each node's client API listens. The
+   * network then proxies (or not) the client links to these, and has no peer links. */
+  endpoints?: ReadonlyMap<string, { host: string; port: number }>;
+  /** The nets it can run on, when not every harness net (others are refused up front with `netsReason`). */
+  nets?: readonly NetName[];
+  netsReason?: string;
+  /** Network faults the target's cluster makes itself, on any net (its TargetCluster.net carries them out). */
+  ownNetCapabilities?: readonly NetCapability[];
+  /** Faults it cannot inject beyond what its capabilities say, each with a reason naming what would
+   * enable it; these replace the generic refusals of the same spec item. */
+  nemesisRefusals?(specs: readonly NemesisSpec[]): { nemesis: string; reason: string }[];
   /**
    * Checks the options and the prerequisites before anything starts, and returns the store's
    * version (for test.json and the report). Throws TargetOptionError or TargetUnavailableError.

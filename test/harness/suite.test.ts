@@ -7,12 +7,14 @@
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Validity } from '../../checker/check.js';
 import { startStoreServer } from '../../src/harness/serve.js';
 import { parseSuiteText, SuiteFileError, validateSuite } from '../../src/harness/suite-file.js';
 import { SUITE_PRESETS } from '../../src/harness/suite-presets.js';
 import { suiteJunit, suiteMarkdown, writeSuiteFolder } from '../../src/harness/suite-report.js';
+import { planSuite } from '../../src/cli/suite.js';
 import { runSuite, suiteExitCode, suiteLastLine, type SuiteRunPlan } from '../../src/harness/suite.js';
 import { RunSetupError, type runTest } from '../../src/harness/run-test.js';
 
@@ -246,6 +248,23 @@ describe('the suite file', () => {
     const suite = parseSuiteText('{"name":"x","tests":[{"name":"a","workload-opt":{"get-weight":5,"x":true}}]}', 'f.json');
     expect(suite.tests[0]['workload-opt']).toEqual({ 'get-weight': '5', x: 'true' });
     expect(() => parseSuiteText('{"name":', 'f.json')).toThrow(/^f\.json.*: not valid JSON/);
+  });
+
+  it('carries db-spec to each run of --db command, whose config records the spec', () => {
+    const spec = fileURLToPath(new URL('../../examples/skepsis-node.spec.json', import.meta.url));
+    const suite = validateSuite(
+      { name: 's', tests: [{ name: 'own', db: 'command', 'db-spec': spec, nemesis: 'kill', seeds: [1] }] },
+      'f.json',
+    );
+    expect(() => validateSuite({ name: 's', tests: [{ name: 'own', 'db-spec': 3 }] }, 'f.json')).toThrow(
+      'f.json: tests[0].db-spec: expected a string, got number 3',
+    );
+    const {
+      plans: [plan],
+    } = planSuite(suite, 'f.json', { failFast: false, workloadOpt: [], unsafeBug: [], nodeArg: [], dbOpt: [], binArg: [] }, 1);
+    expect(plan.config.db).toBe('command');
+    expect(plan.config.dbSpec?.file).toBe(spec);
+    expect(plan.config.command).toContain(`--db-spec ${spec}`);
   });
 
   it('every preset is a valid suite', () => {

@@ -214,7 +214,7 @@ describe('skepsis test', () => {
 
   it('refuses a target, net or fault that cannot work, naming it and what to use, before anything starts', async () => {
     const refusals: [string[], RegExp][] = [
-      [['--db', 'mongo'], /--db must be one of skepsis, etcd, maelstrom, got "mongo"/],
+      [['--db', 'mongo'], /--db must be one of skepsis, etcd, maelstrom, command, got "mongo"/],
       [['--net', 'wifi'], /--net must be one of proxy, hosts, direct, router, got "wifi"/],
       [['--net', 'router'], /--net router is for targets whose messages the harness routes \(maelstrom\)/],
       [['--db', 'etcd', '--db-opt', 'etcd-bin=/no/such/etcd'], /apt-get install -y etcd-server.*--db-opt etcd-bin=PATH/],

@@ -14,9 +14,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../../nemesis/types.js';
 import { NodeProcess } from '../../harness/launcher.js';
-import { controlJson, processDb, processExits } from '../process-db.js';
+import { killProcesses, pollFor, processDb, processExits, startProcesses } from '../process-db.js';
 import { booleanOption, positiveIntegerOption, type Target, TargetOptionError, TargetUnavailableError } from '../types.js';
 import { EtcdKvStore } from './client.js';
+import { etcdLeaderFinder, postJson } from './leader.js';
 
 const LEADER_POLL_MS = 100;
 const READY_KEY = Buffer.from('skepsis-ready').toString('base64');
@@ -46,16 +47,6 @@ function etcdVersion(bin: string): string {
   }
   const match = /etcd Version:\s*(\S+)/.exec(result.stdout);
   return match ? match[1] : result.stdout.split('\n')[0].trim();
-}
-
-/** A POST to a member's gateway; the body of a 200 answer, else undefined. */
-async function postJson(address: string, path: string, body: unknown): Promise<Record<string, unknown> | undefined> {
-  const reply = await controlJson(`http://${address}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return reply?.status === 200 ? reply.body : undefined;
 }
 
 export const etcdTarget: Target = {
@@ -99,7 +90,6 @@ export const etcdTarget: Target = {
     const peerUrl = (id: string) => `http://${addressing.listenHost(id)}:${addressing.peerPort(id)}`;
     const initialCluster = ids.map((id) => `${id}=${peerUrl(id)}`).join(',');
     const dataDir = (id: string) => join(setup.dir, id, 'data');
-    const memberIds = new Map<string, string>(); // etcd member id (decimal text) -> node id
     /** Whether the first start is done: later starts are restarts, ready once the member answers at all. */
     let started = false;
     const nodes = new Map<string, NodeProcess>();
@@ -160,61 +150,27 @@ export const etcdTarget: Target = {
         }),
       );
     }
-    const statusOf = async (id: string) => {
-      const node = nodes.get(id)!;
-      if (!node.running || node.isPaused) return undefined;
-      const status = await postJson(addressing.controlAddress(id), '/v3/maintenance/status', {});
-      const header = status?.header as Record<string, unknown> | undefined;
-      if (typeof header?.member_id === 'string') memberIds.set(header.member_id, id);
-      return status;
-    };
-    /** The member that the highest-term answer names as leader. */
-    const leader = async (): Promise<string | undefined> => {
-      const answers = await Promise.all(ids.map(statusOf));
-      let best: { leader: string; term: number } | undefined;
-      for (const status of answers) {
-        if (typeof status?.leader !== 'string' || status.leader === '0') continue;
-        const term = Number(status.raftTerm ?? 0);
-        if (!best || term > best.term) best = { leader: status.leader, term };
-      }
-      return best === undefined ? undefined : memberIds.get(best.leader);
-    };
-    const memberIdOf = (id: string): string | undefined => [...memberIds].find(([, node]) => node === id)?.[0];
+    const finder = etcdLeaderFinder(ids, addressing.controlAddress, (id) => nodes.get(id)!.running && !nodes.get(id)!.isPaused);
+    const leader = finder.leader;
     const db: Db = {
       ...processDb(ids, nodes, setup.log),
       leader,
       async transferLeader(to) {
         const current = await leader();
-        const target = memberIdOf(to);
+        const target = finder.memberIdOf(to);
         if (current === undefined || current === to || target === undefined) return false;
         const answer = await postJson(addressing.controlAddress(current), '/v3/maintenance/transfer-leadership', { targetID: target });
         return answer !== undefined;
       },
     };
-    const kill = async () => {
-      await Promise.all([...nodes.values()].map((node) => node.kill()));
-    };
     return {
       db,
       async start() {
-        const results = await Promise.allSettled([...nodes.values()].map((node) => node.start()));
-        const failed = results.find((result) => result.status === 'rejected');
-        if (failed) {
-          await kill();
-          throw (failed as PromiseRejectedResult).reason;
-        }
+        await startProcesses(nodes);
         started = true;
-        await Promise.all(ids.map(statusOf));
+        await Promise.all(ids.map(finder.statusOf));
       },
-      async waitForLeader({ timeoutMs, signal }) {
-        const deadline = Date.now() + timeoutMs;
-        while (Date.now() < deadline && !signal?.aborted) {
-          const id = await leader();
-          if (id !== undefined) return id;
-          await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS));
-        }
-        return undefined;
-      },
+      waitForLeader: (options) => pollFor(leader, options, LEADER_POLL_MS),
       client: (_processId, home, timing) =>
         new EtcdKvStore({
           url: `http://${addressing.clientAddress(home)}`,
@@ -226,7 +182,7 @@ export const etcdTarget: Target = {
       stop: async () => {
         await Promise.all([...nodes.values()].map((node) => node.stop()));
       },
-      kill,
+      kill: () => killProcesses(nodes),
       nodeExits: () => processExits(ids, nodes),
     };
   },
