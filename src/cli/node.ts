@@ -1,6 +1,7 @@
 // `skepsis node`: runs one member of the replicated key-value store in the foreground until SIGTERM
 // or SIGINT. Flags are validated up front; a node that cannot start says why and exits 1.
 
+import { NODE_DEFAULTS } from '../node/defaults.js';
 import type { Argv } from 'yargs';
 import { UNSAFE_BUGS, type UnsafeBug } from '../node/kv-node.js';
 import { startNodeProcess, type HostPort } from '../node/main.js';
@@ -137,9 +138,21 @@ export const nodeCommand: Command = {
           .option('peers', { type: 'string', demandOption: true, describe: 'every member at the address peers dial: n1=HOST:PORT,n2=...' })
           .option('client-urls', { type: 'string', describe: 'client URL of each member, for leader hints: n1=http://HOST:PORT,...' })
           .option('tick-ms', { type: 'number', default: 10, describe: 'milliseconds per Raft tick' })
-          .option('election-timeout-ms', { type: 'number', default: 200, describe: 'election timeout (randomized up to twice this)' })
-          .option('heartbeat-interval-ms', { type: 'number', default: 40, describe: 'leader heartbeat period' })
-          .option('snapshot-entries', { type: 'number', default: 10_000, describe: 'snapshot and compact after this many applied entries' })
+          .option('election-timeout-ms', {
+            type: 'number',
+            default: NODE_DEFAULTS.electionTimeoutMs,
+            describe: 'election timeout (randomized up to twice this)',
+          })
+          .option('heartbeat-interval-ms', {
+            type: 'number',
+            default: NODE_DEFAULTS.heartbeatIntervalMs,
+            describe: 'leader heartbeat period',
+          })
+          .option('snapshot-entries', {
+            type: 'number',
+            default: NODE_DEFAULTS.snapshotEntries,
+            describe: 'snapshot and compact after this many applied entries',
+          })
           .option('request-timeout-ms', {
             type: 'number',
             default: 3000,

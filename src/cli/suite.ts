@@ -10,7 +10,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { type SuiteSpec, type SuiteTestSpec, parseSuiteText, SuiteFileError, validateSuite } from '../harness/suite-file.js';
 import { SUITE_PRESET_NAMES, SUITE_PRESETS } from '../harness/suite-presets.js';
-import { suiteJunit, suiteMarkdown, writeSuiteFolder } from '../harness/suite-report.js';
+import { leftOutLines, suiteJunit, suiteMarkdown, writeSuiteFolder } from '../harness/suite-report.js';
 import { runSuite, suiteExitCode, suiteLastLine, type SuiteRunPlan, type SuiteTestLeftOut } from '../harness/suite.js';
 import { UsageError } from './exit.js';
 import type { Command } from './main.js';
@@ -150,13 +150,7 @@ async function handle(args: SuiteArgs): Promise<number> {
   const quiet = args.quiet ?? false;
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say(`skepsis suite: ${suite.name} (${source}): ${plans.length} runs, time budget ${budgetSec} s, seed ${baseSeed}`);
-  const fitted = new Set<string>();
-  for (const plan of plans)
-    if (plan.leftOut !== undefined && !fitted.has(plan.test)) {
-      fitted.add(plan.test);
-      say(`skepsis suite: ${plan.test}: left out for this store: ${plan.leftOut.join('; ')}`);
-    }
-  for (const test of testsLeftOut) say(`skepsis suite: ${test.test}: not run on this store: ${test.reasons.join('; ')}`);
+  for (const line of leftOutLines(plans, testsLeftOut)) say(`skepsis suite: ${line}`);
   const interrupt = listenForInterrupts('skepsis suite');
   let outcome;
   try {

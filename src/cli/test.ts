@@ -4,7 +4,7 @@
 
 import { randomInt } from 'node:crypto';
 import type { Argv } from 'yargs';
-import { describeAllowedNemeses, NemesisSpecError, parseNemesisSpec, unsupportedNemeses } from '../../nemesis/nemesis.js';
+import { describeAllowedNemeses, type NemesisSpec, NemesisSpecError, parseNemesisSpec, unsupportedNemeses } from '../../nemesis/nemesis.js';
 import { HOSTS_NODES_MAX, hostsUnavailableReason } from '../../nemesis/hosts.js';
 import { missingNetReason, netCapabilities } from '../harness/network.js';
 import { getWorkload, isWorkloadName, parseWorkloadOptions, WORKLOAD_NAMES, WorkloadOptionsError } from '../../workloads/index.js';
@@ -117,35 +117,38 @@ export function resolveTargetAndNet(args: Pick<TestArgs, 'db' | 'net' | 'proxy' 
  */
 export function fitNemesis(args: Pick<TestArgs, 'db' | 'net' | 'proxy' | 'dbSpec' | 'nemesis'>): { nemesis: string; leftOut: string[] } {
   const { target, net } = resolveTargetAndNet(args);
-  const ability = nemesisAbilities(target, net);
   const text = args.nemesis.trim() || 'none';
-  let specs;
+  const judged = judgeNemeses(text, target, net);
+  const leftOut = judged.flatMap((j) => j.refused);
+  if (leftOut.length === 0) return { nemesis: text, leftOut };
+  const kept = judged.filter((j) => j.refused.length === 0).map((j) => j.spec.name);
+  return { nemesis: kept.length > 0 ? kept.join(',') : 'none', leftOut };
+}
+
+/**
+ * Each fault of a --nemesis text with the reasons the target and net cannot carry it out (none: it
+ * can): the target's own refusals first (a command spec without the fault's commands), else what
+ * the capabilities lack. The one judgement `skepsis test` refuses by and suites adapt by.
+ */
+function judgeNemeses(text: string, target: Target, net: NetName): { spec: NemesisSpec; refused: string[] }[] {
+  let specs: NemesisSpec[];
   try {
     specs = text === 'none' ? [] : parseNemesisSpec(text);
   } catch (error) {
     if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
     throw error;
   }
-  const kept: string[] = [];
-  const leftOut: string[] = [];
-  for (const spec of specs) {
-    const refused = [...(target.nemesisRefusals?.([spec]) ?? []).map((o) => o.reason)];
-    if (refused.length === 0) refused.push(...unsupportedNemeses([spec], ability));
-    if (refused.length === 0) kept.push(spec.name);
-    else leftOut.push(...refused);
-  }
-  if (leftOut.length === 0) return { nemesis: text, leftOut };
-  return { nemesis: kept.length > 0 ? kept.join(',') : 'none', leftOut };
-}
-
-function nemesisAbilities(target: Target, net: NetName) {
-  return {
+  const abilities = {
     db: target.capabilities,
     net: [...netCapabilities(net, target.peerLinks.proxyable), ...(target.ownNetCapabilities ?? [])],
     target: target.name,
     netName: net,
     netNote: (missing: Parameters<typeof missingNetReason>[1]) => missingNetReason(net, missing, target),
   };
+  return specs.map((spec) => {
+    const own = target.refuseNemesis?.(spec);
+    return { spec, refused: own !== undefined ? [own] : unsupportedNemeses([spec], abilities) };
+  });
 }
 
 export function buildTestConfig(args: TestArgs) {
@@ -183,19 +186,8 @@ export function buildTestConfig(args: TestArgs) {
     throw error;
   }
   const nemesis = args.nemesis.trim() || 'none';
-  try {
-    const specs = nemesis === 'none' ? [] : parseNemesisSpec(nemesis);
-    const own = target.nemesisRefusals?.(specs) ?? [];
-    const refused = unsupportedNemeses(
-      specs.filter((spec) => !own.some((o) => o.nemesis === spec.name)),
-      nemesisAbilities(target, net),
-    );
-    refused.push(...own.map((o) => o.reason));
-    if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
-  } catch (error) {
-    if (error instanceof NemesisSpecError) throw new UsageError(`--nemesis: ${error.message}`);
-    throw error;
-  }
+  const refused = judgeNemeses(nemesis, target, net).flatMap((j) => j.refused);
+  if (refused.length > 0) throw new UsageError(`--nemesis: ${refused.join('; ')}`);
   if (net === 'hosts') {
     const reason = hostsUnavailableReason();
     if (reason !== undefined) throw new UsageError(reason);

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { escapeHtml } from '../../checker/view/text.js';
-import { suiteCounts, suiteExitCode, suiteLastLine, type SuiteOutcome, type SuiteRunResult } from './suite.js';
+import { suiteCounts, suiteExitCode, suiteLastLine, type SuiteOutcome, type SuiteRunResult, type SuiteTestLeftOut } from './suite.js';
 
 function xml(text: string): string {
   // Characters XML 1.0 cannot carry at all are dropped; the rest are escaped as for HTML.
@@ -78,7 +78,7 @@ export function suiteMarkdown(outcome: SuiteOutcome): string {
         `| ${cell(run.test)} | ${run.seed} | ${STATUS_TEXT[run.status]} | ${checkText(run.history)} | ${checkText(run.nodeLogs)} | ${run.status === 'skipped' ? '' : `${(run.elapsedMs / 1000).toFixed(1)} s`} | ${cell(run.status === 'passed' ? '' : (run.summary[0] ?? ''))} | \`${cell(run.command)}\` | ${reportPath(run) ? `\`${cell(reportPath(run)!)}\`` : ''} |`,
     ),
     '',
-    ...leftOutLines(outcome).map((line) => `- ${cell(line)}`),
+    ...leftOutLines(outcome.runs, outcome.testsLeftOut).map((line) => `- ${cell(line)}`),
   ];
   return lines.join('\n');
 }
@@ -87,10 +87,13 @@ export function suiteMarkdown(outcome: SuiteOutcome): string {
  * What an adapting suite left out for this store: tests none of whose faults fit, then the faults
  * left out of the tests that ran (each once).
  */
-export function leftOutLines(outcome: SuiteOutcome): string[] {
-  const lines = (outcome.testsLeftOut ?? []).map((t) => `${t.test}: not run on this store: ${t.reasons.join('; ')}`);
+export function leftOutLines(
+  runs: readonly { test: string; leftOut?: string[] }[],
+  testsLeftOut: readonly SuiteTestLeftOut[] = [],
+): string[] {
+  const lines = testsLeftOut.map((t) => `${t.test}: not run on this store: ${t.reasons.join('; ')}`);
   const seen = new Set<string>();
-  for (const run of outcome.runs) {
+  for (const run of runs) {
     if (run.leftOut === undefined || seen.has(run.test)) continue;
     seen.add(run.test);
     lines.push(`${run.test}: left out: ${run.leftOut.join('; ')}`);
@@ -100,6 +103,7 @@ export function leftOutLines(outcome: SuiteOutcome): string[] {
 
 /** The suite's page in the store: links to each run's report, relative to the page. */
 export function suiteHtml(outcome: SuiteOutcome, pageDir: string): string {
+  const leftOut = leftOutLines(outcome.runs, outcome.testsLeftOut);
   const rows = outcome.runs.map((run) => {
     const report = reportPath(run);
     const link = report ? `<a href="${escapeHtml(relative(pageDir, report).split('\\').join('/'))}">report</a>` : '';
@@ -113,13 +117,7 @@ body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td
 <p>Started ${escapeHtml(outcome.startedAt)}; ${(outcome.elapsedMs / 1000).toFixed(0)} s of a ${(outcome.timeBudgetMs / 1000).toFixed(0)} s budget${outcome.failFast ? '; --fail-fast' : ''}; exit ${suiteExitCode(outcome)}.</p>
 <table><tr><th>test</th><th>seed</th><th>verdict</th><th>history</th><th>node logs</th><th>took</th><th>why</th><th>repeat</th><th></th></tr>
 ${rows.join('\n')}
-</table>${
-    leftOutLines(outcome).length > 0
-      ? `<ul>${leftOutLines(outcome)
-          .map((line) => `<li>${escapeHtml(line)}</li>`)
-          .join('')}</ul>`
-      : ''
-  }</body></html>
+</table>${leftOut.length > 0 ? `<ul>${leftOut.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : ''}</body></html>
 `;
 }
 

@@ -5,6 +5,7 @@
 // matched to the entry applied at its index, de-duplication by client session) is the service's.
 // It does no socket or file I/O of its own: the storage, transport and HTTP API are passed in.
 
+import { NODE_DEFAULTS } from './defaults.js';
 import type { KvCommand } from '../kv/index.js';
 import type { Message } from '../raft/message.js';
 import type { RaftOptions } from '../raft/options.js';
@@ -90,8 +91,8 @@ export class KvNode {
     this.onFatal = onFatal;
     const bugs = new Set(options.unsafeBugs ?? []);
     this.tickMs = options.tickMs ?? 10;
-    const electionTimeoutMs = options.electionTimeoutMs ?? 200;
-    const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 40;
+    const electionTimeoutMs = options.electionTimeoutMs ?? NODE_DEFAULTS.electionTimeoutMs;
+    const heartbeatIntervalMs = options.heartbeatIntervalMs ?? NODE_DEFAULTS.heartbeatIntervalMs;
     const snapshot = this.storage.snapshot();
     this.raft = new Raft({
       ...options.raft,
@@ -113,7 +114,7 @@ export class KvNode {
       requestFlush: () => this.scheduleFlush(),
       requestTimeoutMs: options.requestTimeoutMs ?? 3000,
       pendingRequestsMax: options.pendingRequestsMax ?? 10_000,
-      snapshotEntries: options.snapshotEntries ?? 10_000,
+      snapshotEntries: options.snapshotEntries ?? NODE_DEFAULTS.snapshotEntries,
       unsafeBugs: [...bugs],
       log: options.log,
     });

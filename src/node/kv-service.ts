@@ -4,6 +4,7 @@
 // and the compaction decision. It never touches a clock, a disk or a socket: the real node (timers,
 // fsync, sockets) and the simulator (virtual clock, simulated disk and network) are its two drivers.
 
+import { NODE_DEFAULTS } from './defaults.js';
 import { decodeCommand, encodeCommand, KvStateMachine, type KvCommand, type KvResult } from '../kv/index.js';
 import type { Message } from '../raft/message.js';
 import { UNSAFE_BUGS as CORE_UNSAFE_BUGS, type UnsafeBug as CoreBug } from '../raft/options.js';
@@ -127,7 +128,7 @@ export class KvService {
     this.requestFlush = options.requestFlush;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3000;
     this.pendingRequestsMax = options.pendingRequestsMax ?? 10_000;
-    this.snapshotEntries = options.snapshotEntries ?? 10_000;
+    this.snapshotEntries = options.snapshotEntries ?? NODE_DEFAULTS.snapshotEntries;
     this.bugs = new Set(options.unsafeBugs ?? []);
     this.log = options.log ?? (() => {});
     this.onApplied = options.onApplied;

@@ -58,6 +58,25 @@ export function processExits(ids: readonly string[], nodes: ReadonlyMap<string, 
   return Object.fromEntries(ids.map((id) => [id, [...(nodes.get(id)?.exits ?? [])]]));
 }
 
+/**
+ * The leader named by the answer with the highest term (each answer: who it says leads, at what
+ * term; undefined for none). Our node, etcd and command specs all pick a leader this way.
+ */
+export function highestTermLeader(answers: readonly ({ leader: unknown; term: number } | undefined)[]): string | undefined {
+  let best: { leader: string; term: number } | undefined;
+  for (const answer of answers) {
+    if (typeof answer?.leader !== 'string') continue;
+    const term = Number.isFinite(answer.term) ? answer.term : 0;
+    if (!best || term > best.term) best = { leader: answer.leader, term };
+  }
+  return best?.leader;
+}
+
+/** SIGTERM then SIGKILL every node; resolves when all are gone. */
+export async function stopProcesses(nodes: ReadonlyMap<string, { stop(): Promise<unknown> }>): Promise<void> {
+  await Promise.all([...nodes.values()].map((node) => node.stop()));
+}
+
 /** SIGKILLs every node; resolves when all are gone. */
 export async function killProcesses(nodes: ReadonlyMap<string, ManagedProcess>): Promise<void> {
   await Promise.all([...nodes.values()].map((node) => node.kill()));

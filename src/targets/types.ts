@@ -138,9 +138,9 @@ export interface Target {
   netsReason?: string;
   /** Network faults the target's cluster makes itself, on any net (its TargetCluster.net carries them out). */
   ownNetCapabilities?: readonly NetCapability[];
-  /** Faults it cannot inject beyond what its capabilities say, each with a reason naming what would
-   * enable it; these replace the generic refusals of the same spec item. */
-  nemesisRefusals?(specs: readonly NemesisSpec[]): { nemesis: string; reason: string }[];
+  /** Why it cannot inject a fault beyond what its capabilities say (naming what would enable it),
+   * or undefined; given, it replaces the generic refusal of that fault. */
+  refuseNemesis?(spec: NemesisSpec): string | undefined;
   /**
    * Checks the options and the prerequisites before anything starts, and returns the store's
    * version (for test.json and the report). Throws TargetOptionError or TargetUnavailableError.

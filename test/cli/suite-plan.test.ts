@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { planSuite } from '../../src/cli/suite.js';
 import { UsageError } from '../../src/cli/exit.js';
 import { validateSuite } from '../../src/harness/suite-file.js';
+import { leftOutLines } from '../../src/harness/suite-report.js';
 import { SUITE_PRESETS } from '../../src/harness/suite-presets.js';
 import { skepsisTarget } from '../../src/targets/skepsis/target.js';
 
@@ -36,6 +37,11 @@ describe('planSuite', () => {
     expect(plans[0].config.command).toContain('--nemesis kill:all ');
     expect(testsLeftOut).toEqual([
       { test: 'cuts-only', reasons: [expect.stringMatching(/^partition:random needs/), expect.stringMatching(/^flaky:clients needs/)] },
+    ]);
+    // What the suite says before it runs (stderr) and after (Markdown, page): each test once.
+    expect(leftOutLines(plans, testsLeftOut)).toEqual([
+      expect.stringMatching(/^cuts-only: not run on this store: partition:random needs .*; flaky:clients needs/),
+      expect.stringMatching(/^mixed: left out: partition:isolate-leader needs/),
     ]);
   });
 

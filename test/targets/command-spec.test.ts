@@ -108,13 +108,16 @@ describe('command spec', () => {
     const running = commandTarget(parseCommandSpec({ endpoints, client, faults: { pause: 'p {id}', resume: 'r {id}' } }, 'c.json'));
     expect(running.nets).toEqual(['proxy', 'direct']);
     expect(running.ownNetCapabilities).toEqual([]);
-    const refused = running.nemesisRefusals!([
-      { kind: 'kill', variant: 'one', name: 'kill:one' },
-      { kind: 'pause', variant: 'one', name: 'pause:one' },
-      { kind: 'partition', variant: 'halves', name: 'partition:halves' },
-    ]);
-    expect(refused.map((r) => r.nemesis)).toEqual(['kill:one', 'partition:halves']);
-    expect(refused[0].reason).toContain('kill:one needs faults.kill and faults.start in c.json');
+    const refused = (
+      [
+        { kind: 'kill', variant: 'one', name: 'kill:one' },
+        { kind: 'pause', variant: 'one', name: 'pause:one' },
+        { kind: 'partition', variant: 'halves', name: 'partition:halves' },
+      ] as const
+    ).map((item) => running.refuseNemesis!(item));
+    expect(refused[0]).toContain('kill:one needs faults.kill and faults.start in c.json');
+    expect(refused[1]).toBeUndefined();
+    expect(refused[2]).toContain('partition:halves needs faults.partition and faults.heal in c.json');
   });
 
   it('parses the example spec of our own node', () => {

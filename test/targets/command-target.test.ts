@@ -95,16 +95,29 @@ function runArgs(spec: string, name: string, seed: number, extra: string[], node
   ];
 }
 
+/** Runs a test that must pass: exit 0 and a valid results.json; returns its folder, test.json and results.json. */
+async function validRun(spec: string, name: string, seed: number, extra: string[], nodes = 3) {
+  const result = await skepsis(runArgs(spec, name, seed, extra, nodes));
+  expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+  const dir = runDir(name);
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const results = read('results.json');
+  expect(results.valid).toBe(true);
+  return { result, dir, config: read('test.json'), results };
+}
+
 describe('--db command, the harness starting the nodes', () => {
   it('judges our node described by a spec valid under partitions and kills on --net proxy, and records the spec', async () => {
     const spec = writeSpec('our-node-proxy.json', ourNodeSpec({ peerLinksProxyable: true }));
-    const result = await skepsis(
-      runArgs(spec, 'our-node-proxy', 7, ['--nemesis', 'partition,kill', '--nemesis-interval', '1.5', '--time-limit', '8']),
-    );
-    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const { result, dir, config, results } = await validRun(spec, 'our-node-proxy', 7, [
+      '--nemesis',
+      'partition,kill',
+      '--nemesis-interval',
+      '1.5',
+      '--time-limit',
+      '8',
+    ]);
     expect(result.stdout).toMatch(/verdict: valid/);
-    const dir = runDir('our-node-proxy');
-    const config = JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8'));
     expect(config.db).toBe('command');
     expect(config.net).toBe('proxy');
     expect(config.dbSpec.file).toBe(spec);
@@ -112,8 +125,6 @@ describe('--db command, the harness starting the nodes', () => {
     expect(config.dbSpec.spec).toEqual(ourNodeSpec({ peerLinksProxyable: true }));
     expect(config.dbVersion).toContain('our-node');
     expect(config.command).toContain(`--db-spec ${spec}`);
-    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    expect(results.valid).toBe(true);
     expect(results.stats.ok).toBeGreaterThan(20);
     expect(results.faults.length).toBeGreaterThan(0);
     // Every peer link went through a proxy of its own (peerLinksProxyable), and the node logs are the spec command's output.
@@ -128,35 +139,29 @@ describe('--db command, the harness starting the nodes', () => {
   it('runs it on --net hosts (the default for a spec without peerLinksProxyable) with partitions, valid', async () => {
     // The leader through the spec's own path and field (what isolate-leader cuts off).
     const spec = writeSpec('our-node-hosts.json', ourNodeSpec({ leader: { path: '/status', field: 'leader', termField: 'term' } }));
-    const result = await skepsis(
-      runArgs(spec, 'our-node-hosts', 8, [
-        '--nemesis',
-        'partition:isolate-leader,partition:halves',
-        '--nemesis-interval',
-        '1.5',
-        '--time-limit',
-        '8',
-      ]),
-    );
-    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
-    const dir = runDir('our-node-hosts');
-    const config = JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8'));
+    const { config, results } = await validRun(spec, 'our-node-hosts', 8, [
+      '--nemesis',
+      'partition:isolate-leader,partition:halves',
+      '--nemesis-interval',
+      '1.5',
+      '--time-limit',
+      '8',
+    ]);
     expect(config.net).toBe('hosts');
-    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    expect(results.valid).toBe(true);
     expect(results.faults.some((f: { kind: string }) => f.kind === 'partition')).toBe(true);
     expect(await processesWith(store)).toEqual([]);
   });
 
   it('tests etcd described by a spec (examples/etcd.spec.json) over the v3 gateway on --net hosts, with leader faults, valid', async () => {
     const spec = fileURLToPath(new URL('../../examples/etcd.spec.json', import.meta.url));
-    const result = await skepsis(
-      runArgs(spec, 'etcd-spec', 4, ['--nemesis', 'partition:isolate-leader,kill:leader', '--nemesis-interval', '2', '--time-limit', '8']),
-    );
-    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
-    const dir = runDir('etcd-spec');
-    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    expect(results.valid).toBe(true);
+    const { dir, results } = await validRun(spec, 'etcd-spec', 4, [
+      '--nemesis',
+      'partition:isolate-leader,kill:leader',
+      '--nemesis-interval',
+      '2',
+      '--time-limit',
+      '8',
+    ]);
     expect(results.stats.ok).toBeGreaterThan(20);
     // The leader was known (etcd's maintenance status), so the faults named it, not a random node.
     const leaderFaults = results.faults.filter((f: { value: unknown }) => JSON.stringify(f.value).includes('leader'));
@@ -293,13 +298,14 @@ describe('--db command, a cluster that already runs (endpoints)', () => {
           heal: `${ctl} heal {from} {to}`,
         },
       });
-      const result = await skepsis(
-        runArgs(spec, 'running', 3, ['--nemesis', 'partition,kill,pause', '--nemesis-interval', '1', '--time-limit', '8']),
-      );
-      expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
-      const run = runDir('running');
-      const results = JSON.parse(readFileSync(join(run, 'results.json'), 'utf8'));
-      expect(results.valid).toBe(true);
+      const { dir: run, results } = await validRun(spec, 'running', 3, [
+        '--nemesis',
+        'partition,kill,pause',
+        '--nemesis-interval',
+        '1',
+        '--time-limit',
+        '8',
+      ]);
       expect(results.stats.ok).toBeGreaterThan(20);
       // Every fault the nemesis recorded was carried out by the user's commands, and undone.
       const kinds = new Set<string>(results.faults.map((f: { kind: string }) => f.kind));

@@ -18,9 +18,25 @@ export class FaultCommandError extends Error {
   override readonly name = 'FaultCommandError';
 }
 
-function failure(kind: FaultCommand, command: string, how: string, output: string): FaultCommandError {
-  const tail = output.trim().slice(-OUTPUT_CHARS_MAX);
-  return new FaultCommandError(`faults.${kind} (${command}): ${how}${tail ? `: ${tail}` : ''}`);
+/** How one fault command ended, whether it ran async (node faults) or sync (link cuts). */
+interface CommandEnd {
+  timedOut: boolean;
+  /** Could not run at all. */
+  error?: string;
+  exitCode: number | null | undefined;
+  signal: string | null | undefined;
+  output: string;
+}
+
+/** Throws a FaultCommandError naming the field, unless the command exited 0. */
+function checkEnd(spec: CommandSpec, kind: FaultCommand, command: string, end: CommandEnd): void {
+  let how: string;
+  if (end.timedOut) how = `no exit within ${spec.faultTimeoutMs} ms (faults.timeoutMs)`;
+  else if (end.error !== undefined) how = end.error;
+  else if (end.exitCode === 0) return;
+  else how = end.signal ? `killed by ${end.signal}` : `exit ${end.exitCode}`;
+  const tail = end.output.trim().slice(-OUTPUT_CHARS_MAX);
+  throw new FaultCommandError(`faults.${kind} (${command}): ${how}${tail ? `: ${tail}` : ''}`);
 }
 
 /** The placeholder values of node `id`'s fault commands. */
@@ -39,16 +55,18 @@ async function runNodeCommand(spec: CommandSpec, kind: FaultCommand, values: Rec
     all: true,
     stdin: 'ignore',
   });
-  if (result.timedOut)
-    throw failure(kind, command, `no exit within ${spec.faultTimeoutMs} ms (faults.timeoutMs)`, String(result.all ?? ''));
-  if (result.exitCode !== 0)
-    throw failure(kind, command, result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`, String(result.all ?? ''));
+  checkEnd(spec, kind, command, {
+    timedOut: result.timedOut,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    output: String(result.all ?? ''),
+  });
 }
 
 /**
  * The Db of a running cluster: kill and start, pause and resume through the spec's commands. A node
  * counts as running until its kill command succeeded and again once its start command succeeded and
- * it passed the ready check. Kinds without a command are refused before the run (nemesisRefusals).
+ * it passed the ready check. Kinds without a command are refused before the run (refuseNemesis).
  */
 export function endpointsDb(
   spec: CommandSpec,
@@ -126,9 +144,13 @@ export function commandNet(spec: CommandSpec, ids: readonly string[], base: Net)
       timeout: spec.faultTimeoutMs,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-    if (result.error) throw failure(kind, command, result.error.message, output);
-    if (result.status !== 0) throw failure(kind, command, result.signal ? `killed by ${result.signal}` : `exit ${result.status}`, output);
+    checkEnd(spec, kind, command, {
+      timedOut: (result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+      error: result.error?.message,
+      exitCode: result.status,
+      signal: result.signal,
+      output: `${result.stdout ?? ''}${result.stderr ?? ''}`,
+    });
   };
   const checkPeer = ([from, to]: Link) => {
     if (!hasCommands) throw new FaultCommandError(`cannot cut ${linkKey(from, to)}: the spec gives no faults.partition`);

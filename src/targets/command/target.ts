@@ -10,12 +10,21 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { NemesisSpec } from '../../../nemesis/nemesis.js';
 import type { Db } from '../../../nemesis/types.js';
-import { KvClient } from '../../client/kv-client.js';
 import { NodeProcess, NodeStartError } from '../../harness/launcher.js';
 import type { KvStore } from '../../../workloads/kv-command.js';
-import { EtcdKvStore } from '../etcd/client.js';
 import { etcdLeaderFinder } from '../etcd/leader.js';
-import { controlJson, killProcesses, pollFor, processDb, processExits, startProcesses } from '../process-db.js';
+import { etcdGatewayClient } from '../etcd/target.js';
+import {
+  controlJson,
+  highestTermLeader,
+  killProcesses,
+  pollFor,
+  processDb,
+  processExits,
+  startProcesses,
+  stopProcesses,
+} from '../process-db.js';
+import { skepsisHttpClient } from '../skepsis/target.js';
 import { type ClientTiming, type NodeAddressing, type Target, TargetOptionError, type TargetSetup } from '../types.js';
 import { endpointsDb, commandNet } from './fault-commands.js';
 import { type CommandSpec, expand, type FaultCommand } from './spec.js';
@@ -43,17 +52,17 @@ async function probeOnce(spec: CommandSpec, address: string): Promise<boolean> {
 
 /** Polls the ready check until it passes; throws NodeStartError after the spec's timeout. */
 async function waitReady(spec: CommandSpec, id: string, address: string, logExcerpt: string): Promise<void> {
-  const deadline = Date.now() + spec.ready.timeoutMs;
-  for (;;) {
-    if (await probeOnce(spec, address)) return;
-    if (Date.now() >= deadline)
-      throw new NodeStartError(
-        id,
-        `${address} did not pass the ready check (${describeReady(spec)}) within ${spec.ready.timeoutMs} ms`,
-        logExcerpt,
-      );
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
-  }
+  const ready = await pollFor(
+    async () => ((await probeOnce(spec, address)) ? true : undefined),
+    { timeoutMs: spec.ready.timeoutMs },
+    PROBE_INTERVAL_MS,
+  );
+  if (ready === undefined)
+    throw new NodeStartError(
+      id,
+      `${address} did not pass the ready check (${describeReady(spec)}) within ${spec.ready.timeoutMs} ms`,
+      logExcerpt,
+    );
 }
 
 function describeReady(spec: CommandSpec): string {
@@ -99,34 +108,15 @@ function leaderFinder(
         return reply?.status === 200 ? pick(reply.body) : undefined;
       }),
     );
-    let best: { leader: string; term: number } | undefined;
-    for (const answer of answers) {
-      if (typeof answer?.leader !== 'string' || !ids.includes(answer.leader)) continue;
-      const term = Number.isFinite(answer.term) ? answer.term : 0;
-      if (!best || term > best.term) best = { leader: answer.leader, term };
-    }
-    return best?.leader;
+    return highestTermLeader(answers.filter((answer) => typeof answer?.leader === 'string' && ids.includes(answer.leader)));
   };
 }
 
-/** A client of the spec's protocol, bound to its home node. */
+/** A client of the spec's protocol, bound to its home node: the etcd target's or our node's. */
 function protocolClient(spec: CommandSpec, setup: TargetSetup, processId: number, home: string, timing: ClientTiming): KvStore {
-  const { addressing } = setup;
-  if (spec.client.protocol === 'etcd-v3-gateway')
-    return new EtcdKvStore({
-      url: `http://${addressing.clientAddress(home)}`,
-      attemptTimeoutMs: timing.attemptTimeoutMs,
-      deadlineMs: timing.deadlineMs,
-      localAddress: addressing.clientLocalAddress,
-    });
-  return new KvClient({
-    nodes: new Map(setup.ids.map((id) => [id, `http://${addressing.clientAddress(id)}`])),
-    clientId: `p${processId}-s${setup.seed}-${setup.runId}`,
-    home,
-    attemptTimeoutMs: timing.attemptTimeoutMs,
-    deadlineMs: timing.deadlineMs,
-    localAddress: addressing.clientLocalAddress,
-  });
+  return spec.client.protocol === 'etcd-v3-gateway'
+    ? etcdGatewayClient(setup.addressing, home, timing)
+    : skepsisHttpClient(setup, processId, home, timing);
 }
 
 /** The fault commands each node nemesis kind needs on a running cluster. */
@@ -163,18 +153,11 @@ export function commandTarget(spec: CommandSpec): Target {
         }
       : {}),
     ownNetCapabilities: running && spec.faults.partition !== undefined ? ['cut'] : [],
-    nemesisRefusals(specs) {
-      if (!running) return [];
-      const refused: { nemesis: string; reason: string }[] = [];
-      for (const item of specs) {
-        const missing = (NEEDED_COMMANDS[item.kind] ?? []).filter((kind) => spec.faults[kind] === undefined);
-        if (missing.length > 0)
-          refused.push({
-            nemesis: item.name,
-            reason: `${item.name} needs ${missing.map((kind) => `faults.${kind}`).join(' and ')} in ${spec.file} (the cluster runs outside the harness; give shell commands with placeholders to enable it)`,
-          });
-      }
-      return refused;
+    refuseNemesis(item) {
+      if (!running) return undefined;
+      const missing = (NEEDED_COMMANDS[item.kind] ?? []).filter((kind) => spec.faults[kind] === undefined);
+      if (missing.length === 0) return undefined;
+      return `${item.name} needs ${missing.map((kind) => `faults.${kind}`).join(' and ')} in ${spec.file} (the cluster runs outside the harness; give shell commands with placeholders to enable it)`;
     },
     validate(_options, extra) {
       if (extra.unsafeBugs.length > 0)
@@ -248,9 +231,7 @@ async function prepareStarted(spec: CommandSpec, setup: TargetSetup) {
     waitForLeader: (options: { timeoutMs: number; signal?: AbortSignal }) =>
       pollFor(leader ?? (() => Promise.resolve(ids.find(available))), options, LEADER_POLL_MS),
     client: (processId: number, home: string, timing: ClientTiming) => protocolClient(spec, setup, processId, home, timing),
-    stop: async () => {
-      await Promise.all([...nodes.values()].map((node) => node.stop()));
-    },
+    stop: () => stopProcesses(nodes),
     kill: () => killProcesses(nodes),
     nodeExits: () => processExits(ids, nodes),
   };

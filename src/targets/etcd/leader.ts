@@ -3,7 +3,7 @@
 // our node id from the members' own status headers. Used by the etcd target and by `--db command`
 // specs that speak the etcd gateway.
 
-import { controlJson } from '../process-db.js';
+import { controlJson, highestTermLeader } from '../process-db.js';
 
 /** A POST to a member's gateway; the body of a 200 answer, else undefined. */
 export async function postJson(address: string, path: string, body: unknown): Promise<Record<string, unknown> | undefined> {
@@ -41,13 +41,13 @@ export function etcdLeaderFinder(
     statusOf,
     async leader() {
       const answers = await Promise.all(ids.map(statusOf));
-      let best: { leader: string; term: number } | undefined;
-      for (const status of answers) {
-        if (typeof status?.leader !== 'string' || status.leader === '0') continue;
-        const term = Number(status.raftTerm ?? 0);
-        if (!best || term > best.term) best = { leader: status.leader, term };
-      }
-      return best === undefined ? undefined : memberIds.get(best.leader);
+      // Leader 0: the member knows of no leader.
+      const member = highestTermLeader(
+        answers.map((status) =>
+          status?.leader === '0' ? undefined : status && { leader: status.leader, term: Number(status.raftTerm ?? 0) },
+        ),
+      );
+      return member === undefined ? undefined : memberIds.get(member);
     },
     memberIdOf: (id) => [...memberIds].find(([, node]) => node === id)?.[0],
   };

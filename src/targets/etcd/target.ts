@@ -14,8 +14,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../../nemesis/types.js';
 import { NodeProcess } from '../../harness/launcher.js';
-import { killProcesses, pollFor, processDb, processExits, startProcesses } from '../process-db.js';
-import { booleanOption, positiveIntegerOption, type Target, TargetOptionError, TargetUnavailableError } from '../types.js';
+import { killProcesses, pollFor, processDb, processExits, startProcesses, stopProcesses } from '../process-db.js';
+import {
+  booleanOption,
+  type ClientTiming,
+  type NodeAddressing,
+  positiveIntegerOption,
+  type Target,
+  TargetOptionError,
+  TargetUnavailableError,
+} from '../types.js';
 import { EtcdKvStore } from './client.js';
 import { etcdLeaderFinder, postJson } from './leader.js';
 
@@ -47,6 +55,17 @@ function etcdVersion(bin: string): string {
   }
   const match = /etcd Version:\s*(\S+)/.exec(result.stdout);
   return match ? match[1] : result.stdout.split('\n')[0].trim();
+}
+
+/** A client of the v3 JSON gateway bound to node `home` (the etcd target's, and command specs' that speak the gateway). */
+export function etcdGatewayClient(addressing: NodeAddressing, home: string, timing: ClientTiming, serializableReads = false): EtcdKvStore {
+  return new EtcdKvStore({
+    url: `http://${addressing.clientAddress(home)}`,
+    attemptTimeoutMs: timing.attemptTimeoutMs,
+    deadlineMs: timing.deadlineMs,
+    serializableReads,
+    localAddress: addressing.clientLocalAddress,
+  });
 }
 
 export const etcdTarget: Target = {
@@ -171,17 +190,8 @@ export const etcdTarget: Target = {
         await Promise.all(ids.map(finder.statusOf));
       },
       waitForLeader: (options) => pollFor(leader, options, LEADER_POLL_MS),
-      client: (_processId, home, timing) =>
-        new EtcdKvStore({
-          url: `http://${addressing.clientAddress(home)}`,
-          attemptTimeoutMs: timing.attemptTimeoutMs,
-          deadlineMs: timing.deadlineMs,
-          serializableReads: serializable,
-          localAddress: addressing.clientLocalAddress,
-        }),
-      stop: async () => {
-        await Promise.all([...nodes.values()].map((node) => node.stop()));
-      },
+      client: (_processId, home, timing) => etcdGatewayClient(addressing, home, timing, serializable),
+      stop: () => stopProcesses(nodes),
       kill: () => killProcesses(nodes),
       nodeExits: () => processExits(ids, nodes),
     };

@@ -5,7 +5,7 @@
 import type { Db } from '../../../nemesis/types.js';
 import type { Random } from '../../raft/random.js';
 import type { LocalCluster } from './local-cluster.js';
-import { controlJson, processDb } from '../process-db.js';
+import { controlJson, highestTermLeader, pollFor, processDb } from '../process-db.js';
 import { damageSynced, damageUnsynced } from './wal-damage.js';
 
 export { newestWalSegment } from './wal-damage.js';
@@ -17,13 +17,9 @@ export async function leaderAmong(cluster: LocalCluster, ids: readonly string[])
       .filter((id) => cluster.nodes.get(id)?.running && !cluster.nodes.get(id)?.isPaused)
       .map(async (id) => (await controlJson(`${cluster.clientUrls.get(id)}/status`))?.body),
   );
-  let best: { id: string; term: number } | undefined;
-  for (const status of answers) {
-    if (status?.role === 'leader' && typeof status.id === 'string' && typeof status.term === 'number') {
-      if (!best || status.term > best.term) best = { id: status.id, term: status.term };
-    }
-  }
-  return best?.id;
+  return highestTermLeader(
+    answers.map((status) => (status?.role === 'leader' ? { leader: status.id, term: Number(status.term) } : undefined)),
+  );
 }
 
 /** Polls until some node among `among` (default: all) leads; undefined after `timeoutMs` or on abort. */
@@ -31,13 +27,7 @@ export async function waitForLeader(
   cluster: LocalCluster,
   options: { timeoutMs: number; among?: readonly string[]; signal?: AbortSignal },
 ): Promise<string | undefined> {
-  const deadline = Date.now() + options.timeoutMs;
-  while (Date.now() < deadline && !options.signal?.aborted) {
-    const leader = await leaderAmong(cluster, options.among ?? cluster.ids);
-    if (leader !== undefined) return leader;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
+  return pollFor(() => leaderAmong(cluster, options.among ?? cluster.ids), options, 50);
 }
 
 export function createClusterDb(cluster: LocalCluster, log: (line: string) => void = () => {}): Db {
