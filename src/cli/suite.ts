@@ -14,7 +14,15 @@ import { leftOutLines, suiteJunit, suiteMarkdown, writeSuiteFolder } from '../ha
 import { runSuite, suiteExitCode, suiteLastLine, type SuiteRunPlan, type SuiteTestLeftOut } from '../harness/suite.js';
 import { UsageError } from './exit.js';
 import type { Command } from './main.js';
-import { addTestOptions, buildTestConfig, fitNemesis, listenForInterrupts, TEST_DEFAULTS, type TestArgs } from './test.js';
+import {
+  addTestOptions,
+  buildTestConfig,
+  fitNemesis,
+  listenForInterrupts,
+  resolveTargetAndNet,
+  TEST_DEFAULTS,
+  type TestArgs,
+} from './test.js';
 
 interface SuiteArgs extends Partial<TestArgs> {
   file?: string;
@@ -38,6 +46,10 @@ function loadSuite(args: SuiteArgs): { suite: SuiteSpec; source: string } {
     const preset = SUITE_PRESETS[args.preset];
     if (preset === undefined)
       throw new UsageError(`--preset must be one of ${SUITE_PRESET_NAMES.join(', ')}, got ${JSON.stringify(args.preset)}`);
+    if (args.db === 'maelstrom')
+      throw new UsageError(
+        `--preset ${args.preset} tests key-value stores (register, set and kv workloads); --db maelstrom runs Maelstrom's own workloads: write a suite FILE with them (see the README)`,
+      );
     return { suite: validateSuite(preset, `preset ${args.preset}`), source: `preset ${args.preset}` };
   }
   if (args.file === undefined) throw new UsageError(`name a suite FILE or a --preset (${SUITE_PRESET_NAMES.join(', ')})`);
@@ -86,6 +98,22 @@ function runArgs(test: SuiteTestSpec, args: SuiteArgs, suiteName: string, seed: 
 }
 
 /**
+ * An adapting suite's `db-opt` tuning that the store under test does not take (a command target
+ * takes none) is left out with its reason; options given on the command line are never dropped.
+ */
+function fitDbOptions(test: SuiteTestSpec, args: SuiteArgs): { test: SuiteTestSpec; leftOut: string[] } {
+  const given = test['db-opt'];
+  if (given === undefined) return { test, leftOut: [] };
+  const { target } = resolveTargetAndNet(runArgs(test, args, '', 0));
+  const known = new Set(target.options.map((o) => o.name));
+  const kept = Object.fromEntries(Object.entries(given).filter(([name]) => known.has(name)));
+  const leftOut = Object.entries(given)
+    .filter(([name]) => !known.has(name))
+    .map(([name, value]) => `--db-opt ${name}=${value}: target ${target.name} has no such option`);
+  return { test: { ...test, 'db-opt': kept }, leftOut };
+}
+
+/**
  * Every run of the suite with its full configuration, validated before anything starts. A test
  * with `runs: N` takes seeds base, base+1, ... (base: --seed, else random and printed).
  */
@@ -97,15 +125,17 @@ export function planSuite(
 ): { plans: SuiteRunPlan[]; testsLeftOut: SuiteTestLeftOut[] } {
   const plans: SuiteRunPlan[] = [];
   const testsLeftOut: SuiteTestLeftOut[] = [];
-  for (const [index, test] of suite.tests.entries()) {
+  for (let [index, test] of suite.tests.entries()) {
     const seeds = test.seeds ?? Array.from({ length: test.runs ?? 1 }, (_, i) => (baseSeed + i) % 2 ** 32);
     try {
       let leftOut: string[] = [];
       let nemesis: string | undefined;
       if (suite.adapt === true) {
+        const tuning = fitDbOptions(test, args);
+        test = tuning.test;
         const fitted = fitNemesis(runArgs(test, args, suite.name, baseSeed));
-        leftOut = fitted.leftOut;
-        if (fitted.nemesis === 'none' && leftOut.length > 0) {
+        leftOut = [...tuning.leftOut, ...fitted.leftOut];
+        if (fitted.nemesis === 'none' && fitted.leftOut.length > 0) {
           testsLeftOut.push({ test: test.name, reasons: leftOut });
           continue;
         }

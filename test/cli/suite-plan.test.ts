@@ -78,6 +78,19 @@ describe('planSuite', () => {
     const { plans } = planSuite(validateSuite(SUITE_PRESETS.smoke, 'smoke'), 'preset smoke', cliArgs(), 1);
     expect(plans.find((p) => p.test === 'leader-faults')!.config.dbOptions).toEqual({ 'heartbeat-interval-ms': '10' });
   });
+
+  it("on a store that takes no --db-opt (a command target), a preset leaves its tuning out, saying so; the user's own --db-opt is still refused", () => {
+    const args = { db: 'command', dbSpec: 'examples/skepsis-node.spec.json' };
+    const { plans } = planSuite(validateSuite(SUITE_PRESETS.smoke, 'smoke'), 'preset smoke', cliArgs(args), 1);
+    const leader = plans.find((p) => p.test === 'leader-faults')!;
+    expect(leader.config.dbOptions).toEqual({});
+    expect(leader.config.command).not.toContain('--db-opt');
+    expect(leader.leftOut).toEqual(['--db-opt heartbeat-interval-ms=10: target command has no such option']);
+    expect(plans.map((p) => p.test)).toEqual(['isolated-leader', 'leader-faults', 'crashes-and-retries']);
+    expect(() => planSuite(validateSuite(SUITE_PRESETS.smoke, 'smoke'), 'preset smoke', cliArgs({ ...args, dbOpt: ['x=1'] }), 1)).toThrow(
+      /--db-opt x: target command takes no options/,
+    );
+  });
 });
 
 describe("our node's --db-opt", () => {

@@ -108,6 +108,11 @@ describe('skepsis suite', () => {
     const flag = await skepsis(['suite', '--preset', 'standard', '--unsafe-bug', 'eat-data', '--store', store]);
     expect(flag.exitCode).toBe(254);
     expect(flag.stderr).toMatch(/unsafe-bug/);
+    const maelstrom = await skepsis(['suite', '--preset', 'smoke', '--db', 'maelstrom', '--bin', 'x', '--store', store]);
+    expect(maelstrom.exitCode).toBe(254);
+    expect(maelstrom.stderr).toMatch(
+      /--preset smoke tests key-value stores .* --db maelstrom runs Maelstrom's own workloads: write a suite FILE/,
+    );
     const neither = await skepsis(['suite', '--store', store]);
     expect(neither.exitCode).toBe(254);
     expect(neither.stderr).toMatch(/name a suite FILE or a --preset \(smoke, standard, soak\)/);
