@@ -27,6 +27,11 @@ export interface RegisterOptions {
   casWindow: number;
   /** Final reads: each client retries until one succeeds, at most this many times. Default 10. */
   finalReadAttempts: number;
+  /**
+   * Read-heavy phases: with N > 0, every other N ms of the run (N to 2N, 3N to 4N ...) the clients
+   * only read, so that many reads meet whatever a fault left behind. Default 0: no phases.
+   */
+  readPhaseMs: number;
 }
 
 const options: readonly OptionSpec<RegisterOptions>[] = [
@@ -39,6 +44,14 @@ const options: readonly OptionSpec<RegisterOptions>[] = [
   { name: 'casWeight', kind: 'number', default: 1, min: 0, max: 1000, summary: 'relative frequency of compare-and-sets' },
   { name: 'casWindow', kind: 'integer', default: 3, min: 1, max: 1000, summary: "a cas's from is one of the last N values written" },
   { name: 'finalReadAttempts', kind: 'integer', default: 10, min: 1, max: 1000, summary: 'attempts per client for the final read' },
+  {
+    name: 'readPhaseMs',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 3_600_000,
+    summary: 'every other N ms only reads (0: no read-only phases)',
+  },
 ];
 
 function resolve(given: Partial<RegisterOptions> | undefined): RegisterOptions {
@@ -52,12 +65,16 @@ function resolve(given: Partial<RegisterOptions> | undefined): RegisterOptions {
  * or a cas, is new); cas [from, to] with `to` new and `from` one of the last `casWindow` values
  * handed out (null, the absent value, before the first).
  */
-export function registerOps(o: Pick<RegisterOptions, 'readWeight' | 'writeWeight' | 'casWeight' | 'casWindow'>): Generator {
+export function registerOps(
+  o: Pick<RegisterOptions, 'readWeight' | 'writeWeight' | 'casWeight' | 'casWindow'> & Partial<Pick<RegisterOptions, 'readPhaseMs'>>,
+): Generator {
   const weights = [o.readWeight, o.writeWeight, o.casWeight];
+  const phaseMs = o.readPhaseMs ?? 0;
+  const inReadPhase = (timeMs: number) => phaseMs > 0 && Math.floor(timeMs / phaseMs) % 2 === 1;
   return stateful<number>(
     1,
     (next, context) => {
-      const kind = pickWeighted(weights, context.random.nextFloat());
+      const kind = inReadPhase(context.timeMs) ? 0 : pickWeighted(weights, context.random.nextFloat());
       if (kind === 0) return [{ f: 'read' }, next];
       if (kind === 1) return [{ f: 'write', value: next }, next + 1];
       const from = next === 1 ? null : context.random.nextInt(Math.max(1, next - o.casWindow), next);

@@ -77,6 +77,20 @@ describe('register', () => {
     }
   });
 
+  it('with read-phase-ms, every other phase only reads; between them all three kinds run', () => {
+    const sim = simulateGenerator(registerWorkload.generator({ rateOpsPerSecond: 200, readPhaseMs: 1000 }), {
+      threads: 4,
+      seed: 2,
+      timeLimitMs: 6000,
+    });
+    const inPhase = (op: { invokeMs: number }, odd: boolean) => (Math.floor(op.invokeMs / 1000) % 2 === 1) === odd;
+    const readOnly = sim.ops.filter((op) => inPhase(op, true));
+    const mixed = sim.ops.filter((op) => inPhase(op, false));
+    expect(readOnly.length).toBeGreaterThan(300);
+    expect(new Set(readOnly.map((op) => op.op.f))).toEqual(new Set(['read']));
+    expect(new Set(mixed.map((op) => op.op.f))).toEqual(new Set(['read', 'write', 'cas']));
+  });
+
   it('is deterministic per seed', () => {
     expect(run(4)).toEqual(run(4));
     expect(run(4)).not.toEqual(run(5));
@@ -242,14 +256,27 @@ describe('set', () => {
 
 describe('registry and options', () => {
   it('lists the workloads and finds them by name', () => {
-    expect(WORKLOAD_NAMES).toEqual(['register', 'kv', 'set', 'lin-kv', 'g-set', 'broadcast', 'g-counter', 'pn-counter', 'unique-ids', 'echo']);
+    expect(WORKLOAD_NAMES).toEqual([
+      'register',
+      'kv',
+      'set',
+      'lin-kv',
+      'g-set',
+      'broadcast',
+      'g-counter',
+      'pn-counter',
+      'unique-ids',
+      'echo',
+    ]);
     for (const name of WORKLOAD_NAMES) expect(getWorkload(name).name).toBe(name);
     expect(describeWorkloads()).toContain('--ops-per-key');
   });
 
   it('names the allowed workloads for an unknown one', () => {
     expect(() => getWorkload('regster')).toThrow(WorkloadOptionsError);
-    expect(() => getWorkload('regster')).toThrow('unknown workload "regster" (allowed: register, kv, set, lin-kv, g-set, broadcast, g-counter, pn-counter, unique-ids, echo)');
+    expect(() => getWorkload('regster')).toThrow(
+      'unknown workload "regster" (allowed: register, kv, set, lin-kv, g-set, broadcast, g-counter, pn-counter, unique-ids, echo)',
+    );
   });
 
   it('parses options from command-line text, kebab-case or camelCase, with defaults', () => {
