@@ -7,20 +7,32 @@
 
 import type { SuiteSpec } from './suite-file.js';
 
+/**
+ * A snapshot every 100 entries (our node's and etcd's `snapshot-count`), so that even a 12 s run
+ * compacts its log, restarts from snapshots and sends them to followers that fell behind.
+ */
+const SNAPSHOTS = { 'snapshot-count': '100' };
+
 /** Leader cut off or killed every second; 10 ms heartbeats make elections contested (our node and etcd both take the option). */
 const leaderFaults = {
   workload: 'register',
   nodes: 5,
   nemesis: 'kill:leader,partition:isolate-leader',
   'nemesis-interval': 1,
-  'db-opt': { 'heartbeat-interval-ms': '10' },
+  'db-opt': { 'heartbeat-interval-ms': '10', ...SNAPSHOTS },
 };
 /** Isolated leaders that go on serving reads. */
-const isolatedLeader = { workload: 'register', nodes: 5, nemesis: 'partition:isolate-leader', 'nemesis-interval': 3 };
+const isolatedLeader = {
+  workload: 'register',
+  nodes: 5,
+  nemesis: 'partition:isolate-leader',
+  'nemesis-interval': 3,
+  'db-opt': SNAPSHOTS,
+};
 /** Whole-cluster crashes: whatever was acknowledged must survive. */
-const crashes = { workload: 'set', nodes: 3, nemesis: 'kill:all', 'nemesis-interval': 3 };
+const crashes = { workload: 'set', nodes: 3, nemesis: 'kill:all', 'nemesis-interval': 3, 'db-opt': SNAPSHOTS };
 /** Client connections broken on requests and replies: retried writes must apply once. */
-const brokenClients = { workload: 'set', nodes: 5, nemesis: 'flaky:clients', 'nemesis-interval': 3 };
+const brokenClients = { workload: 'set', nodes: 5, nemesis: 'flaky:clients', 'nemesis-interval': 3, 'db-opt': SNAPSHOTS };
 /** Each new leader cut off moments after taking office (Raft's Figure 8); appends read by ten clients per key. */
 const chase = {
   workload: 'kv',
@@ -28,6 +40,19 @@ const chase = {
   'workload-opt': { 'put-weight': '0', 'get-weight': '5', 'threads-per-key': '10' },
   nemesis: 'chase',
   'nemesis-interval': 3,
+  'db-opt': SNAPSHOTS,
+};
+/**
+ * Paused leaders, crashed members restarting from their snapshots, and broken client connections
+ * at once: retried appends after a restart, and a leader that wakes up believing it still leads.
+ */
+const restarts = {
+  workload: 'kv',
+  nodes: 5,
+  'workload-opt': { 'rate-ops-per-second': '300' },
+  nemesis: 'pause:leader,kill:random,flaky:clients',
+  'nemesis-interval': 2,
+  'db-opt': SNAPSHOTS,
 };
 
 export const SUITE_PRESETS: Record<string, SuiteSpec> = {
@@ -35,10 +60,11 @@ export const SUITE_PRESETS: Record<string, SuiteSpec> = {
   smoke: {
     name: 'smoke',
     adapt: true,
-    'time-budget': 90,
+    'time-budget': 120,
     tests: [
       { name: 'isolated-leader', ...isolatedLeader, 'nemesis-interval': 2, 'time-limit': 12 },
       { name: 'leader-faults', ...leaderFaults, 'time-limit': 12 },
+      { name: 'chase', ...chase, 'time-limit': 15 },
       {
         name: 'crashes-and-retries',
         workload: 'set',
@@ -46,6 +72,7 @@ export const SUITE_PRESETS: Record<string, SuiteSpec> = {
         nemesis: 'kill:all,flaky:clients',
         'nemesis-interval': 2,
         'time-limit': 12,
+        'db-opt': SNAPSHOTS,
       },
     ],
   },
@@ -60,6 +87,7 @@ export const SUITE_PRESETS: Record<string, SuiteSpec> = {
       { name: 'broken-clients', ...brokenClients, 'time-limit': 20 },
       { name: 'leader-faults', ...leaderFaults, 'time-limit': 20, runs: 2 },
       { name: 'chase', ...chase, 'time-limit': 20, runs: 2 },
+      { name: 'restarts', ...restarts, 'time-limit': 20 },
     ],
   },
   /** Longer and more seeds of each, for a nightly job. */
@@ -73,6 +101,7 @@ export const SUITE_PRESETS: Record<string, SuiteSpec> = {
       { name: 'broken-clients', ...brokenClients, 'time-limit': 60, runs: 5 },
       { name: 'leader-faults', ...leaderFaults, 'time-limit': 60, runs: 5 },
       { name: 'chase', ...chase, 'time-limit': 60, runs: 5 },
+      { name: 'restarts', ...restarts, 'time-limit': 60, runs: 5 },
       {
         name: 'mixed',
         workload: 'kv',
@@ -81,6 +110,7 @@ export const SUITE_PRESETS: Record<string, SuiteSpec> = {
         'nemesis-interval': 3,
         'time-limit': 60,
         runs: 5,
+        'db-opt': SNAPSHOTS,
       },
     ],
   },

@@ -76,7 +76,10 @@ describe('planSuite', () => {
       for (const test of preset.tests) expect(test['node-arg']).toBeUndefined();
     }
     const { plans } = planSuite(validateSuite(SUITE_PRESETS.smoke, 'smoke'), 'preset smoke', cliArgs(), 1);
-    expect(plans.find((p) => p.test === 'leader-faults')!.config.dbOptions).toEqual({ 'heartbeat-interval-ms': '10' });
+    expect(plans.find((p) => p.test === 'leader-faults')!.config.dbOptions).toEqual({
+      'heartbeat-interval-ms': '10',
+      'snapshot-count': '100',
+    });
   });
 
   it("on a store that takes no --db-opt (a command target), a preset leaves its tuning out, saying so; the user's own --db-opt is still refused", () => {
@@ -85,8 +88,11 @@ describe('planSuite', () => {
     const leader = plans.find((p) => p.test === 'leader-faults')!;
     expect(leader.config.dbOptions).toEqual({});
     expect(leader.config.command).not.toContain('--db-opt');
-    expect(leader.leftOut).toEqual(['--db-opt heartbeat-interval-ms=10: target command has no such option']);
-    expect(plans.map((p) => p.test)).toEqual(['isolated-leader', 'leader-faults', 'crashes-and-retries']);
+    expect(leader.leftOut).toEqual([
+      '--db-opt heartbeat-interval-ms=10: target command has no such option',
+      '--db-opt snapshot-count=100: target command has no such option',
+    ]);
+    expect(plans.map((p) => p.test)).toEqual(['isolated-leader', 'leader-faults', 'chase', 'crashes-and-retries']);
     expect(() => planSuite(validateSuite(SUITE_PRESETS.smoke, 'smoke'), 'preset smoke', cliArgs({ ...args, dbOpt: ['x=1'] }), 1)).toThrow(
       /--db-opt x: target command takes no options/,
     );
