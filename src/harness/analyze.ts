@@ -205,8 +205,9 @@ export async function analyzeRun(dir: string, given: AnalyzeExtras = {}): Promis
   if (workload.check) {
     workloadCheck = workload.check(parsed.history);
     verdicts.push(workloadCheck.valid);
-    summary.push(`${config.workload}: ${workloadCheck.summary}`);
-    text += `${text ? '\n' : ''}${config.workload} check: ${workloadCheck.summary}`;
+    // A workload check's summary starts with its own name ("set: valid: ...").
+    summary.push(workloadCheck.summary);
+    text += `${text ? '\n' : ''}workload check: ${workloadCheck.summary}`;
   }
   const target = resolveTarget(config.db ?? 'skepsis', config.dbSpec);
   const nodeLogs: NodeLogCheck = target.nodeLogCheck

@@ -106,6 +106,10 @@ describe('skepsis test', () => {
       // The fault bit: the proxies broke client connections (so clients retried), and the set check ran.
       expect(results.links.client.connectionsBroken).toBeGreaterThan(5);
       expect(results.workloadCheck.summary).toMatch(/0 lost, 0 duplicated/);
+      // The workload's name once, as its check says it.
+      expect(results.summary).toContainEqual(expect.stringMatching(/^set: valid: /));
+      expect(result.stdout).toMatch(/^set: valid: /m);
+      expect(result.stdout).not.toMatch(/set: set:/);
       expect(await nodesAlive()).toEqual([]);
     },
   );
