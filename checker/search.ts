@@ -147,6 +147,8 @@ class OverMemoryCeiling extends Error {
 class MemoryBudget {
   private readonly holders: { readonly bytes: number }[] = [];
   private enforcing = false;
+  /** Bytes `reserve` may still grant without counting (see there). */
+  private headroom = 0;
 
   constructor(
     readonly bytesMax: number,
@@ -173,8 +175,21 @@ class MemoryBudget {
   /** Throws OverMemoryCeiling when allocating `bytes` more now would pass the ceiling. */
   reserve(bytes: number): void {
     if (!this.enforcing) return;
+    // Counting every holder for each new state cost as much as the state: what a count left free
+    // is kept, and spent until it runs short. The holders grow by at most what they reserve, so
+    // it never overstates what is free.
+    if (bytes <= this.headroom) {
+      this.headroom -= bytes;
+      return;
+    }
     const total = this.bytes + bytes;
     if (total > this.bytesMax) throw new OverMemoryCeiling({ bytes: total, bytesMax: this.bytesMax });
+    this.headroom = this.bytesMax - total;
+  }
+
+  /** Counts again at the next `reserve`: the memory held beside this search may have changed. */
+  recount(): void {
+    this.headroom = 0;
   }
 }
 
@@ -189,7 +204,10 @@ const STATE_BYTES = 64;
  */
 class StateSpace<S> {
   readonly states: S[] = [];
-  private readonly byHash = new Map<number, number | number[]>();
+  /** States by hash, made on first use (a Map costs as much to make as a small part's states). */
+  private byHash: Map<number, number | number[]> | undefined;
+  /** Primitive states by value, when the model says `===` is their equality (Model.primitiveStatesByValue). */
+  private readonly byValue: Map<unknown, number> | undefined;
   /** keyState[slot] (-1: empty) and keyOp[slot] name a transition; target[slot] is the next state or ILLEGAL. */
   private keyState: Int32Array;
   private keyOp: Int32Array;
@@ -203,6 +221,7 @@ class StateSpace<S> {
     private readonly ops: Operation[],
     private readonly budget: MemoryBudget,
   ) {
+    if (model.primitiveStatesByValue === true) this.byValue = new Map();
     // About two slots per op to start: most small parts never grow it.
     let capacity = 16;
     while (capacity < ops.length * 2) capacity *= 2;
@@ -217,8 +236,18 @@ class StateSpace<S> {
   }
 
   intern(state: S): number {
-    const hash = this.model.hash(state);
-    const found = this.byHash.get(hash);
+    if (this.byValue !== undefined && (typeof state !== 'object' || state === null)) {
+      // V8 hashes and compares the value natively (a kv value once, however long it grew).
+      const found = this.byValue.get(state);
+      if (found !== undefined) return found;
+      const id = this.add(state);
+      this.byValue.set(state, id);
+      return id;
+    }
+    // As a signed 32-bit number: a Map keyed by small integers, not boxed doubles, is several times faster.
+    const hash = this.model.hash(state) | 0;
+    const byHash = (this.byHash ??= new Map());
+    const found = byHash.get(hash);
     if (found !== undefined) {
       if (typeof found === 'number') {
         if (this.model.equal(this.states[found], state)) return found;
@@ -226,16 +255,20 @@ class StateSpace<S> {
         for (const id of found) if (this.model.equal(this.states[id], state)) return id;
       }
     }
-    const id = this.states.length;
-    // Counted before the state is added, so that a search stopped by the ceiling is left consistent.
+    const id = this.add(state);
+    if (found === undefined) byHash.set(hash, id);
+    else if (typeof found === 'number') byHash.set(hash, [found, id]);
+    else found.push(id);
+    return id;
+  }
+
+  /** A new state's id; counted against the ceiling before it is added, so a search stopped by the ceiling is left consistent. */
+  private add(state: S): number {
     const bytes = this.model.stateBytes?.(state) ?? STATE_BYTES;
     this.budget.reserve(bytes);
     this.stateBytes += bytes;
     this.states.push(state);
-    if (found === undefined) this.byHash.set(hash, id);
-    else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
-    else found.push(id);
-    return id;
+    return this.states.length - 1;
   }
 
   /** The interned state after op in state, or ILLEGAL. */
@@ -313,8 +346,8 @@ const CACHE_START_SLOTS_MAX = 1 << 9;
 class ConfigCache {
   private slots: Int32Array;
   private mask: number;
-  private hashA: Uint32Array;
-  private hashB: Uint32Array;
+  private hashA: Int32Array;
+  private hashB: Int32Array;
   private stateOf: Int32Array;
   private firstMask: Int32Array;
   /** Per entry: its window's first word, its offset in requiredArena, and its length in words. */
@@ -340,8 +373,8 @@ class ConfigCache {
     this.slots = int32s(capacity).fill(-1);
     this.mask = capacity - 1;
     const entries = capacity >> 1;
-    this.hashA = uint32s(entries);
-    this.hashB = uint32s(entries);
+    this.hashA = int32s(entries);
+    this.hashB = int32s(entries);
     this.stateOf = int32s(entries);
     this.firstMask = int32s(entries);
     this.lowOf = int32s(entries);
@@ -477,13 +510,13 @@ class ConfigCache {
     const capacity = this.hashA.length * 2;
     // Seven arrays of one word per entry (hashA, hashB, stateOf, firstMask, lowOf, windowAt, windowWords).
     this.budget.reserve(capacity * 7 * 4);
-    const grow = <T extends Uint32Array | Int32Array>(old: T, size: number, make: (n: number) => T): T => {
+    const grow = <T extends Int32Array>(old: T, size: number, make: (n: number) => T): T => {
       const next = make(size);
       next.set(old);
       return next;
     };
-    this.hashA = grow(this.hashA, capacity, uint32s);
-    this.hashB = grow(this.hashB, capacity, uint32s);
+    this.hashA = grow(this.hashA, capacity, int32s);
+    this.hashB = grow(this.hashB, capacity, int32s);
     this.stateOf = grow(this.stateOf, capacity, int32s);
     this.firstMask = grow(this.firstMask, capacity, int32s);
     this.lowOf = grow(this.lowOf, capacity, int32s);
@@ -691,8 +724,8 @@ class OneSearch<S> implements PartSearch {
   private readonly readOnly: Int32Array;
   private readonly returnOf: Int32Array;
   private readonly bitOf: Int32Array;
-  private readonly zobristA: Uint32Array;
-  private readonly zobristB: Uint32Array;
+  private readonly zobristA: Int32Array;
+  private readonly zobristB: Int32Array;
   // Per entry (0..n-1 calls, n.. returns of required ops): its op, its position in time order, and
   // the two doubly linked lists with their sentinel heads (see the constructor).
   private readonly opOfEntry: Int32Array;
@@ -765,8 +798,9 @@ class OneSearch<S> implements PartSearch {
     // Required and optional ops each have their own bitset; bitOf[i] is op i's bit in its set.
     // Optional ops do not enter the hash: configurations differing only in them share an entry.
     const bitOf = (this.bitOf = int32s(n));
-    const zobristA = (this.zobristA = uint32s(n));
-    const zobristB = (this.zobristB = uint32s(n));
+    // Signed 32-bit keys and hashes: V8 keeps them as small integers, never boxed as doubles.
+    const zobristA = (this.zobristA = int32s(n));
+    const zobristB = (this.zobristB = int32s(n));
     const random = mulberry32(0x5eed);
     let optionalCount = 0;
     for (let i = 0, r = n; i < n; i++) {
@@ -833,6 +867,7 @@ class OneSearch<S> implements PartSearch {
 
   run(stepsMax: number): SearchResult | undefined {
     if (this.done !== undefined) return this.done;
+    this.budget.recount();
     let outcome: Outcome;
     try {
       outcome = this.search(stepsMax);
@@ -924,8 +959,8 @@ class OneSearch<S> implements PartSearch {
             } else {
               optionalBits[word] |= bit;
             }
-            const nextA = (hashA ^ zobristA[op]) >>> 0;
-            const nextB = (hashB ^ zobristB[op]) >>> 0;
+            const nextA = hashA ^ zobristA[op];
+            const nextB = hashB ^ zobristB[op];
             if (cache.insert(nextA, nextB, after, requiredBits, low, high, optionalBits)) {
               stackEntry[depth] = entry;
               stackState[depth] = state;
@@ -977,8 +1012,8 @@ class OneSearch<S> implements PartSearch {
           const e = stackEntry[depth];
           const op = opOfEntry[e];
           state = stackState[depth];
-          hashA = (hashA ^ zobristA[op]) >>> 0;
-          hashB = (hashB ^ zobristB[op]) >>> 0;
+          hashA ^= zobristA[op];
+          hashB ^= zobristB[op];
           const word = bitOf[op] >>> 5;
           const bit = 1 << (bitOf[op] & 31);
           if (isRequired[op] === 1) {
