@@ -3,8 +3,7 @@
 // enough work), stops everything as soon as one part is not linearizable, and keeps to the time
 // and memory budgets, answering `unknown` with the parts left undecided.
 
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { HistoryError, type History, type Operation } from './history.js';
 import { createModel, type ModelOptions } from './models/index.js';
 import type { Model } from './model.js';
@@ -179,10 +178,12 @@ export async function checkHistory(operations: Operation[], options: CheckOption
   const deadlineMs = options.timeoutMs === undefined ? Infinity : started + options.timeoutMs;
   const memoryBytesMax = options.memoryBytesMax ?? DEFAULT_MEMORY_BYTES_MAX;
   // availableParallelism() asks the OS each time (on a small history it cost as much as the search):
-  // only when workers may be used.
+  // only when workers may be used. node:os and node:worker_threads are loaded only then too: loading
+  // them cost `skepsis check` of a small file several milliseconds of its start.
   const workers = Math.min(
     parts.length,
-    options.workers ?? (operations.length >= WORKER_OPS_MIN && parts.length > 1 ? Math.max(1, availableParallelism()) : 0),
+    options.workers ??
+      (operations.length >= WORKER_OPS_MIN && parts.length > 1 ? Math.max(1, (await import('node:os')).availableParallelism()) : 0),
   );
   const decided = new Map<number, PartResult>();
   let steps = 0;
@@ -246,7 +247,7 @@ export type WorkerReply =
   | { kind: 'done' }
   | { kind: 'error'; message: string };
 
-function startWorker(): Worker {
+function startWorker(Worker: typeof import('node:worker_threads').Worker): Worker {
   // From the compiled tree the worker is plain JS; from the TypeScript sources (the tests run
   // them) it is loaded through tsx, a development dependency.
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
@@ -262,6 +263,7 @@ async function runInWorkers(
   decided: Map<number, PartResult>,
   onSlice: (steps: number) => void,
 ): Promise<void> {
+  const { Worker } = await import('node:worker_threads');
   // Largest parts first, each to the least-loaded worker.
   const loads = Array.from({ length: count }, () => ({ ops: 0, parts: [] as { index: number; ops: Operation[] }[] }));
   const order = parts.map((part, index) => index).sort((a, b) => parts[b].length - parts[a].length);
@@ -281,7 +283,7 @@ async function runInWorkers(
     .map(
       (load) =>
         new Promise<void>((resolve, reject) => {
-          const worker = startWorker();
+          const worker = startWorker(Worker);
           const request: WorkerRequest = {
             model: options.model,
             modelOptions: options.modelOptions,
