@@ -3,12 +3,11 @@
 // enough work), stops everything as soon as one part is not linearizable, and keeps to the time
 // and memory budgets, answering `unknown` with the parts left undecided.
 
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { HistoryError, type History, type Operation } from './history.js';
 import { createModel, type ModelOptions } from './models/index.js';
 import type { Model } from './model.js';
-import { createPartSearch, type PartSearch, type SearchResult } from './search.js';
+import { createPartSearch, unstartedResult, type PartSearch, type SearchOptions, type SearchResult } from './search.js';
 
 export type Validity = true | false | 'unknown';
 
@@ -84,71 +83,91 @@ export function runParts(
 ): void {
   interface Live {
     index: number;
-    search: PartSearch;
+    /** Set up on the part's first slice: a part never reached costs nothing. */
+    search: PartSearch | undefined;
     elapsedMs: number;
   }
   // The memory the other live parts hold while one runs its slice: each search checks its tables'
   // growth against the ceiling with theirs counted, so the parts together keep to it.
   let heldElsewhere = 0;
-  let live: Live[] = parts.map((part, index) => ({
-    index,
-    search: createPartSearch(model, part, {
-      deadlineMs: options.deadlineMs,
-      memoryBytesMax: options.memoryBytesMax,
-      memoryBytesElsewhere: () => heldElsewhere,
-      shouldStop: options.shouldStop,
-    }),
-    elapsedMs: 0,
-  }));
+  const searchOptions: SearchOptions = {
+    deadlineMs: options.deadlineMs,
+    memoryBytesMax: options.memoryBytesMax,
+    memoryBytesElsewhere: () => heldElsewhere,
+    shouldStop: options.shouldStop,
+  };
+  let live: Live[] = parts.map((part, index) => ({ index, search: undefined, elapsedMs: 0 }));
   const decide = (item: Live, result: SearchResult): void => {
-    options.onDecided(item.index, { ...result, key: parts[item.index][0]?.key, ops: parts[item.index].length, elapsedMs: item.elapsedMs });
+    const part = parts[item.index];
+    options.onDecided(item.index, partResult(result, part[0]?.key, part.length, item.elapsedMs));
+  };
+  /** Ends every part in `items` not yet decided as unknown, for `reason`, without searching further. */
+  const abandon = (items: Live[], reason: NonNullable<SearchResult['reason']>): void => {
+    for (const item of items) decide(item, item.search?.abandon(reason) ?? unstartedResult(model, parts[item.index], reason));
   };
   let slice = SLICE_STEPS;
   while (live.length > 0) {
     const still: Live[] = [];
     let stepsTaken = 0;
     let liveBytes = 0;
-    for (const item of live) liveBytes += item.search.bytes;
-    for (const item of live) {
+    for (const item of live) liveBytes += item.search?.bytes ?? 0;
+    for (let at = 0; at < live.length; at++) {
+      const item = live[at];
       const started = performance.now();
-      const before = item.search.steps;
-      const bytesBefore = item.search.bytes;
+      const search = (item.search ??= createPartSearch(model, parts[item.index], searchOptions));
+      const before = search.steps;
+      const bytesBefore = search.bytes;
       heldElsewhere = liveBytes - bytesBefore;
-      const result = item.search.run(slice);
+      const result = search.run(slice);
       item.elapsedMs += performance.now() - started;
-      stepsTaken += item.search.steps - before;
+      stepsTaken += search.steps - before;
       if (result === undefined) {
-        liveBytes += item.search.bytes - bytesBefore;
+        liveBytes += search.bytes - bytesBefore;
         still.push(item);
         continue;
       }
       // A decided part's tables are garbage from now on.
       liveBytes -= bytesBefore;
       decide(item, result);
-      if (result.verdict === 'illegal') {
-        for (const other of live) if (other !== item && other.search.run(0) === undefined) decide(other, other.search.abandon('stopped'));
-        return;
-      }
-      if (result.verdict === 'unknown' && result.reason !== 'memory') {
-        // Out of time or told to stop: every other part is out of time too.
-        for (const other of live)
-          if (other !== item && other.search.run(0) === undefined) decide(other, other.search.abandon(result.reason ?? 'stopped'));
+      // One part not linearizable decides the history; out of time or told to stop, every other
+      // part is out of time too: the parts not decided are left unknown as they are.
+      if (result.verdict === 'illegal' || (result.verdict === 'unknown' && result.reason !== 'memory')) {
+        abandon([...still, ...live.slice(at + 1)], result.verdict === 'illegal' ? 'stopped' : (result.reason ?? 'stopped'));
         return;
       }
     }
     options.onSlice?.(stepsTaken);
     // Over the memory ceiling: give up on the part holding the most.
     let bytes = 0;
-    for (const item of still) bytes += item.search.bytes;
+    for (const item of still) bytes += item.search!.bytes;
     if (bytes > options.memoryBytesMax && still.length > 0) {
-      const biggest = still.reduce((a, b) => (a.search.bytes >= b.search.bytes ? a : b));
-      decide(biggest, biggest.search.abandon('memory', { bytes, bytesMax: options.memoryBytesMax }));
+      const biggest = still.reduce((a, b) => (a.search!.bytes >= b.search!.bytes ? a : b));
+      decide(biggest, biggest.search!.abandon('memory', { bytes, bytesMax: options.memoryBytesMax }));
       still.splice(still.indexOf(biggest), 1);
     }
     live = still;
     // Long-running parts get longer slices, so switching costs stay small.
     slice = Math.min(slice * 2, 1 << 20);
   }
+}
+
+/** A part's result: the search's, with the part's key, size and time (built field by field: a spread costs more than a small part's search). */
+function partResult(result: SearchResult, key: string | undefined, ops: number, elapsedMs: number): PartResult {
+  return {
+    verdict: result.verdict,
+    linearization: result.linearization,
+    longestPrefix: result.longestPrefix,
+    stateAfterPrefix: result.stateAfterPrefix,
+    stuck: result.stuck,
+    reason: result.reason,
+    memory: result.memory,
+    steps: result.steps,
+    cacheSize: result.cacheSize,
+    opsChecked: result.opsChecked,
+    key,
+    ops,
+    elapsedMs,
+  };
 }
 
 /** Checks a history's operations against a model. */
@@ -159,10 +178,12 @@ export async function checkHistory(operations: Operation[], options: CheckOption
   const deadlineMs = options.timeoutMs === undefined ? Infinity : started + options.timeoutMs;
   const memoryBytesMax = options.memoryBytesMax ?? DEFAULT_MEMORY_BYTES_MAX;
   // availableParallelism() asks the OS each time (on a small history it cost as much as the search):
-  // only when workers may be used.
+  // only when workers may be used. node:os and node:worker_threads are loaded only then too: loading
+  // them cost `skepsis check` of a small file several milliseconds of its start.
   const workers = Math.min(
     parts.length,
-    options.workers ?? (operations.length >= WORKER_OPS_MIN && parts.length > 1 ? Math.max(1, availableParallelism()) : 0),
+    options.workers ??
+      (operations.length >= WORKER_OPS_MIN && parts.length > 1 ? Math.max(1, (await import('node:os')).availableParallelism()) : 0),
   );
   const decided = new Map<number, PartResult>();
   let steps = 0;
@@ -226,7 +247,7 @@ export type WorkerReply =
   | { kind: 'done' }
   | { kind: 'error'; message: string };
 
-function startWorker(): Worker {
+function startWorker(Worker: typeof import('node:worker_threads').Worker): Worker {
   // From the compiled tree the worker is plain JS; from the TypeScript sources (the tests run
   // them) it is loaded through tsx, a development dependency.
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
@@ -242,6 +263,7 @@ async function runInWorkers(
   decided: Map<number, PartResult>,
   onSlice: (steps: number) => void,
 ): Promise<void> {
+  const { Worker } = await import('node:worker_threads');
   // Largest parts first, each to the least-loaded worker.
   const loads = Array.from({ length: count }, () => ({ ops: 0, parts: [] as { index: number; ops: Operation[] }[] }));
   const order = parts.map((part, index) => index).sort((a, b) => parts[b].length - parts[a].length);
@@ -261,7 +283,7 @@ async function runInWorkers(
     .map(
       (load) =>
         new Promise<void>((resolve, reject) => {
-          const worker = startWorker();
+          const worker = startWorker(Worker);
           const request: WorkerRequest = {
             model: options.model,
             modelOptions: options.modelOptions,

@@ -30,6 +30,12 @@ export interface Model<S = unknown> {
   /** A problem with the op's shape for this model (wrong f, cas without a pair), or undefined. */
   validate(op: Operation): string | undefined;
   hash(state: S): number;
+  /**
+   * True when two states that are primitives (strings, numbers, booleans, null) are `equal` exactly
+   * when they are `===`: the search then interns those in a Map by value, without `hash` and
+   * `equal` (V8 hashes a string natively, once). Optional; default false.
+   */
+  readonly primitiveStatesByValue?: boolean;
   /** About how many bytes `state` holds, for the memory ceiling (optional; default 64). */
   stateBytes?(state: S): number;
   equal(a: S, b: S): boolean;
@@ -72,8 +78,13 @@ export function partitionByKey(ops: Operation[]): Operation[][] {
 
 /** FNV-1a over a string, as an unsigned 32-bit number; `seed` tells kinds of value apart. */
 export function hashString(text: string, seed = 0): number {
+  return hashChars(text, 0, text.length, seed);
+}
+
+/** FNV-1a over `text` from `start` to `end` (no slice: a long kv value is not copied). */
+function hashChars(text: string, start: number, end: number, seed: number): number {
   let hash = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
@@ -82,8 +93,8 @@ export function hashString(text: string, seed = 0): number {
 
 /** Hash of a long string from its length, head and tail: constant time for growing kv values. */
 function hashLongString(text: string): number {
-  const head = hashString(text.slice(0, 16), text.length);
-  return hashString(text.slice(-48), head);
+  const head = hashChars(text, 0, 16, text.length);
+  return hashChars(text, text.length - 48, text.length, head);
 }
 
 /**

@@ -73,52 +73,49 @@ export interface MemoryOverrun {
 }
 
 const CHECK_EVERY_STEPS = 4096;
-/** Returned by the inner loop when its slice of steps is used up. */
-const PAUSED: SearchResult = { verdict: 'unknown', steps: 0, cacheSize: 0, opsChecked: 0 };
 const ILLEGAL = -1;
 
 /**
  * The search's tables are typed arrays carved from shared 1 MiB chunks rather than each on an
  * ArrayBuffer of its own: on the small parts most histories split into, allocating some thirty
  * buffers outside the JS heap per part (and the garbage collections that external memory brings
- * on) cost more than the search itself. Chunks are never reused, so carved memory starts zeroed;
- * a chunk is freed once no table carved from it is alive. Big tables get a buffer of their own.
+ * on) cost more than the search itself. A table is a `subarray` of a view of the whole chunk,
+ * which V8 makes several times faster than a new view on the buffer. Chunks are never reused, so
+ * carved memory starts zeroed; a chunk is freed once no table carved from it is alive. Big tables
+ * get a buffer of their own.
  */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_WORDS = 1 << 18;
 /** Larger tables get a buffer of their own, so a chunk is never mostly wasted. */
-const CARVED_BYTES_MAX = CHUNK_BYTES / 8;
-let chunk = new ArrayBuffer(CHUNK_BYTES);
+const CARVED_WORDS_MAX = CHUNK_WORDS / 8;
+let chunkInts = new Int32Array(CHUNK_WORDS);
+let chunkUints = new Uint32Array(chunkInts.buffer);
 let chunkOffset = 0;
 
-function carve(bytes: number): [ArrayBuffer, number] {
-  // Plain arithmetic, not `(bytes + 7) & ~7`: bitwise operators work on 32 bits, so a table past
-  // 2 GiB came out with a negative size and left the chunk offset negative for every later search.
-  const aligned = Math.ceil(bytes / 8) * 8;
-  if (aligned > CARVED_BYTES_MAX) return [new ArrayBuffer(aligned), 0];
+/** Where a table of `length` 32-bit words starts in the current chunk (after a new chunk if needed). */
+function carve(length: number): number {
   // The chunk state changes only once the new chunk exists: a failed allocation leaves it whole.
-  if (chunkOffset + aligned > CHUNK_BYTES) {
-    chunk = new ArrayBuffer(CHUNK_BYTES);
+  if (chunkOffset + length > CHUNK_WORDS) {
+    const ints = new Int32Array(CHUNK_WORDS);
+    chunkUints = new Uint32Array(ints.buffer);
+    chunkInts = ints;
     chunkOffset = 0;
   }
   const at = chunkOffset;
-  chunkOffset += aligned;
-  return [chunk, at];
+  chunkOffset += length;
+  return at;
 }
 
 /** A zeroed Int32Array of `length`, carved as the search's tables are (exported for its tests). */
 export function int32s(length: number): Int32Array {
-  const [buffer, at] = carve(length * 4);
-  return new Int32Array(buffer, at, length);
+  if (length > CARVED_WORDS_MAX) return new Int32Array(length);
+  const at = carve(length);
+  return chunkInts.subarray(at, at + length);
 }
 
 function uint32s(length: number): Uint32Array {
-  const [buffer, at] = carve(length * 4);
-  return new Uint32Array(buffer, at, length);
-}
-
-function float64s(length: number): Float64Array {
-  const [buffer, at] = carve(length * 8);
-  return new Float64Array(buffer, at, length);
+  if (length > CARVED_WORDS_MAX) return new Uint32Array(length);
+  const at = carve(length);
+  return chunkUints.subarray(at, at + length);
 }
 
 /** Seeded 32-bit generator for the Zobrist keys (the search is deterministic); the tests' generators use it too. */
@@ -150,6 +147,8 @@ class OverMemoryCeiling extends Error {
 class MemoryBudget {
   private readonly holders: { readonly bytes: number }[] = [];
   private enforcing = false;
+  /** Bytes `reserve` may still grant without counting (see there). */
+  private headroom = 0;
 
   constructor(
     readonly bytesMax: number,
@@ -176,8 +175,21 @@ class MemoryBudget {
   /** Throws OverMemoryCeiling when allocating `bytes` more now would pass the ceiling. */
   reserve(bytes: number): void {
     if (!this.enforcing) return;
+    // Counting every holder for each new state cost as much as the state: what a count left free
+    // is kept, and spent until it runs short. The holders grow by at most what they reserve, so
+    // it never overstates what is free.
+    if (bytes <= this.headroom) {
+      this.headroom -= bytes;
+      return;
+    }
     const total = this.bytes + bytes;
     if (total > this.bytesMax) throw new OverMemoryCeiling({ bytes: total, bytesMax: this.bytesMax });
+    this.headroom = this.bytesMax - total;
+  }
+
+  /** Counts again at the next `reserve`: the memory held beside this search may have changed. */
+  recount(): void {
+    this.headroom = 0;
   }
 }
 
@@ -192,7 +204,10 @@ const STATE_BYTES = 64;
  */
 class StateSpace<S> {
   readonly states: S[] = [];
-  private readonly byHash = new Map<number, number | number[]>();
+  /** States by hash, made on first use (a Map costs as much to make as a small part's states). */
+  private byHash: Map<number, number | number[]> | undefined;
+  /** Primitive states by value, when the model says `===` is their equality (Model.primitiveStatesByValue). */
+  private readonly byValue: Map<unknown, number> | undefined;
   /** keyState[slot] (-1: empty) and keyOp[slot] name a transition; target[slot] is the next state or ILLEGAL. */
   private keyState: Int32Array;
   private keyOp: Int32Array;
@@ -206,6 +221,7 @@ class StateSpace<S> {
     private readonly ops: Operation[],
     private readonly budget: MemoryBudget,
   ) {
+    if (model.primitiveStatesByValue === true) this.byValue = new Map();
     // About two slots per op to start: most small parts never grow it.
     let capacity = 16;
     while (capacity < ops.length * 2) capacity *= 2;
@@ -220,8 +236,18 @@ class StateSpace<S> {
   }
 
   intern(state: S): number {
-    const hash = this.model.hash(state);
-    const found = this.byHash.get(hash);
+    if (this.byValue !== undefined && (typeof state !== 'object' || state === null)) {
+      // V8 hashes and compares the value natively (a kv value once, however long it grew).
+      const found = this.byValue.get(state);
+      if (found !== undefined) return found;
+      const id = this.add(state);
+      this.byValue.set(state, id);
+      return id;
+    }
+    // As a signed 32-bit number: a Map keyed by small integers, not boxed doubles, is several times faster.
+    const hash = this.model.hash(state) | 0;
+    const byHash = (this.byHash ??= new Map());
+    const found = byHash.get(hash);
     if (found !== undefined) {
       if (typeof found === 'number') {
         if (this.model.equal(this.states[found], state)) return found;
@@ -229,16 +255,20 @@ class StateSpace<S> {
         for (const id of found) if (this.model.equal(this.states[id], state)) return id;
       }
     }
-    const id = this.states.length;
-    // Counted before the state is added, so that a search stopped by the ceiling is left consistent.
+    const id = this.add(state);
+    if (found === undefined) byHash.set(hash, id);
+    else if (typeof found === 'number') byHash.set(hash, [found, id]);
+    else found.push(id);
+    return id;
+  }
+
+  /** A new state's id; counted against the ceiling before it is added, so a search stopped by the ceiling is left consistent. */
+  private add(state: S): number {
     const bytes = this.model.stateBytes?.(state) ?? STATE_BYTES;
     this.budget.reserve(bytes);
     this.stateBytes += bytes;
     this.states.push(state);
-    if (found === undefined) this.byHash.set(hash, id);
-    else if (typeof found === 'number') this.byHash.set(hash, [found, id]);
-    else found.push(id);
-    return id;
+    return this.states.length - 1;
   }
 
   /** The interned state after op in state, or ILLEGAL. */
@@ -296,6 +326,9 @@ class StateSpace<S> {
   }
 }
 
+/** The most slots a configuration cache starts with (it doubles as it fills). */
+const CACHE_START_SLOTS_MAX = 1 << 9;
+
 /**
  * The configurations already explored: (required ops placed, optional ops placed, state). One
  * entry per (required set, state), found by open addressing over parallel typed arrays and
@@ -313,8 +346,8 @@ class StateSpace<S> {
 class ConfigCache {
   private slots: Int32Array;
   private mask: number;
-  private hashA: Uint32Array;
-  private hashB: Uint32Array;
+  private hashA: Int32Array;
+  private hashB: Int32Array;
   private stateOf: Int32Array;
   private firstMask: Int32Array;
   /** Per entry: its window's first word, its offset in requiredArena, and its length in words. */
@@ -331,13 +364,17 @@ class ConfigCache {
   constructor(
     private readonly optionalWords: number,
     private readonly budget: MemoryBudget,
+    ops: number,
   ) {
-    const capacity = 1 << 6;
+    // About one entry per op to start (a search places each op about once when it does not
+    // backtrack much), so a small part's cache never grows; at most CACHE_START_SLOTS_MAX.
+    let capacity = 1 << 6;
+    while (capacity < ops * 2 && capacity < CACHE_START_SLOTS_MAX) capacity *= 2;
     this.slots = int32s(capacity).fill(-1);
     this.mask = capacity - 1;
     const entries = capacity >> 1;
-    this.hashA = uint32s(entries);
-    this.hashB = uint32s(entries);
+    this.hashA = int32s(entries);
+    this.hashB = int32s(entries);
     this.stateOf = int32s(entries);
     this.firstMask = int32s(entries);
     this.lowOf = int32s(entries);
@@ -407,7 +444,10 @@ class ConfigCache {
       this.lowOf[entry] = low;
       this.windowAt[entry] = this.arenaUsed;
       this.windowWords[entry] = words;
-      this.requiredArena.set(required.subarray(low, high), this.arenaUsed);
+      // A loop, not set(subarray(...)): the window is a word or two, and a view costs more.
+      const arena = this.requiredArena;
+      const at = this.arenaUsed - low;
+      for (let w = low; w < high; w++) arena[at + w] = required[w];
       this.arenaUsed += words;
       this.slots[slot] = entry;
       if (this.entries * 2 > this.slots.length) this.rehash();
@@ -459,7 +499,9 @@ class ConfigCache {
       this.optionalArena = grownArena;
     }
     this.masks++;
-    this.optionalArena.set(optional, m * this.optionalWords);
+    const arena = this.optionalArena;
+    const at = m * this.optionalWords;
+    for (let w = 0; w < this.optionalWords; w++) arena[at + w] = optional[w];
     this.nextMask[m] = this.firstMask[entry];
     this.firstMask[entry] = m;
   }
@@ -468,13 +510,13 @@ class ConfigCache {
     const capacity = this.hashA.length * 2;
     // Seven arrays of one word per entry (hashA, hashB, stateOf, firstMask, lowOf, windowAt, windowWords).
     this.budget.reserve(capacity * 7 * 4);
-    const grow = <T extends Uint32Array | Int32Array>(old: T, size: number, make: (n: number) => T): T => {
+    const grow = <T extends Int32Array>(old: T, size: number, make: (n: number) => T): T => {
       const next = make(size);
       next.set(old);
       return next;
     };
-    this.hashA = grow(this.hashA, capacity, uint32s);
-    this.hashB = grow(this.hashB, capacity, uint32s);
+    this.hashA = grow(this.hashA, capacity, int32s);
+    this.hashB = grow(this.hashB, capacity, int32s);
     this.stateOf = grow(this.stateOf, capacity, int32s);
     this.firstMask = grow(this.firstMask, capacity, int32s);
     this.lowOf = grow(this.lowOf, capacity, int32s);
@@ -526,219 +568,526 @@ export function searchPart<S>(model: Model<S>, part: Operation[], options: Searc
 }
 
 /**
+ * The result of a part never searched (another part decided the history first, or the time ran
+ * out before its turn): unknown for `reason`, with the empty prefix in the initial state.
+ */
+export function unstartedResult<S>(model: Model<S>, part: Operation[], reason: NonNullable<SearchResult['reason']>): SearchResult {
+  let opsChecked = 0;
+  for (const op of part) if (model.role(op) !== 'skip') opsChecked++;
+  return {
+    verdict: 'unknown',
+    reason,
+    steps: 0,
+    cacheSize: 0,
+    opsChecked,
+    longestPrefix: [],
+    stateAfterPrefix: model.describeState(model.init()),
+  };
+}
+
+/**
  * Sets up the search of one part; nothing runs until `run`. When the model names indeterminate ops
  * nobody observed (`Model.unobserved`), the part is first searched without them; only if that
  * finds no linearization is the whole part searched (the verdict is always the whole part's).
  */
 export function createPartSearch<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): PartSearch {
   const unobserved = model.unobserved?.(part);
-  if (unobserved === undefined || unobserved.size === 0) return createOneSearch(model, part, options);
-  let current = createOneSearch(
-    model,
-    part.filter((op) => !unobserved.has(op.id)),
-    options,
-  );
-  let whole = false;
-  let earlierSteps = 0;
-  const withEarlierSteps = (result: SearchResult): SearchResult => ({ ...result, steps: result.steps + earlierSteps });
-  return {
-    run(stepsMax) {
-      for (;;) {
-        const result = current.run(stepsMax);
-        if (result === undefined) return undefined;
-        if (result.verdict !== 'illegal' || whole) return withEarlierSteps(result);
-        // Without them there is no linearization; one of them may be what explains the history.
-        // Go straight on, so a whole search whose tables pass the ceiling ends in this same call.
-        earlierSteps = current.steps;
-        current = createOneSearch(model, part, options);
-        whole = true;
-      }
-    },
-    abandon(reason, memory) {
-      return withEarlierSteps(current.abandon(reason, memory));
-    },
-    get steps() {
-      return earlierSteps + current.steps;
-    },
-    get bytes() {
-      return current.bytes;
-    },
-  };
+  if (unobserved === undefined || unobserved.size === 0) return new OneSearch(model, part, options);
+  return new ObservedFirstSearch(model, part, unobserved, options);
 }
 
-function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): PartSearch {
-  // Keep only the ops that constrain something; number them 0..n-1 locally.
-  const ops: Operation[] = [];
-  const roles: boolean[] = [];
-  for (const op of part) {
-    const role = model.role(op);
-    if (role === 'skip') continue;
-    ops.push(op);
-    roles.push(role === 'required');
-  }
-  const n = ops.length;
-  const memoryMax = options.memoryBytesMax ?? Infinity;
-  const budget = new MemoryBudget(memoryMax, options.memoryBytesElsewhere ?? (() => 0));
-  const space = new StateSpace(model, ops, budget);
-  budget.track(space);
-  const initialState = space.intern(model.init());
-  let requiredCount = 0;
-  for (let i = 0; i < n; i++) if (roles[i]) requiredCount++;
-  const entryCount = n + requiredCount;
-  const entryTime = float64s(entryCount);
-  const isRequired = int32s(n);
-  const readOnly = int32s(n);
-  for (let i = 0; i < n; i++) {
-    isRequired[i] = roles[i] ? 1 : 0;
-    if (roles[i] && !options.noReadOnlyReduction && model.readOnly(ops[i])) readOnly[i] = 1;
+// The searches are classes, not object literals with getters: V8 builds such a literal through
+// the runtime each time (several microseconds), as long as a small part's whole search.
+
+/** The part without its unobserved ops first, then, if that finds no linearization, the whole part. */
+class ObservedFirstSearch<S> implements PartSearch {
+  private current: OneSearch<S>;
+  private whole = false;
+  private earlierSteps = 0;
+
+  constructor(
+    private readonly model: Model<S>,
+    private readonly part: Operation[],
+    unobserved: Set<number>,
+    private readonly options: SearchOptions,
+  ) {
+    this.current = new OneSearch(
+      model,
+      part.filter((op) => !unobserved.has(op.id)),
+      options,
+    );
   }
 
-  // Entries: 0..n-1 are calls (entry i is op i's call), n.. are returns of required ops.
-  const returnOf = int32s(n).fill(-1);
-  const opOfEntry = int32s(entryCount);
-  const isCall = int32s(entryCount);
-  for (let i = 0, r = n; i < n; i++) {
-    opOfEntry[i] = i;
-    entryTime[i] = ops[i].call;
-    isCall[i] = 1;
-    if (isRequired[i] === 0) continue;
-    returnOf[i] = r;
-    opOfEntry[r] = i;
-    entryTime[r] = ops[i].ret;
-    r++;
+  run(stepsMax: number): SearchResult | undefined {
+    for (;;) {
+      const result = this.current.run(stepsMax);
+      if (result === undefined) return undefined;
+      if (result.verdict !== 'illegal' || this.whole) return this.withEarlierSteps(result);
+      // Without them there is no linearization; one of them may be what explains the history.
+      // Go straight on, so a whole search whose tables pass the ceiling ends in this same call.
+      this.earlierSteps = this.current.steps;
+      this.current = new OneSearch(this.model, this.part, this.options);
+      this.whole = true;
+    }
+  }
+
+  abandon(reason: NonNullable<SearchResult['reason']>, memory?: MemoryOverrun): SearchResult {
+    return this.withEarlierSteps(this.current.abandon(reason, memory));
+  }
+
+  get steps(): number {
+    return this.earlierSteps + this.current.steps;
+  }
+
+  get bytes(): number {
+    return this.current.bytes;
+  }
+
+  private withEarlierSteps(result: SearchResult): SearchResult {
+    return this.earlierSteps === 0 ? result : { ...result, steps: result.steps + this.earlierSteps };
+  }
+}
+
+/** Moves past which `timeOrder` stops putting returns in order one by one and sorts them instead. */
+const INSERTION_MOVES_PER_ENTRY_MAX = 8;
+
+/**
+ * The entries (0..n-1 the calls of `ops`, n.. the returns, in op order, of the ops `opOfEntry`
+ * names) ordered by time; on ties calls come first (equal timestamps overlap), then by op order.
+ * Ops come in call order and most return in about the order they were called, so the calls are
+ * taken as they are and the returns put in order by insertion, then the two are merged: a sort
+ * with a comparator cost more than the rest of a small part's set-up. A history unlike that (calls
+ * out of time order, returns far out of order) is sorted in full.
+ */
+function timeOrder(ops: Operation[], opOfEntry: Int32Array, n: number, entryCount: number): Int32Array {
+  const order = int32s(entryCount);
+  const timeOf = (e: number): number => (e < n ? ops[e].call : ops[opOfEntry[e]].ret);
+  let usual = true;
+  for (let i = 1; i < n && usual; i++) usual = ops[i].call >= ops[i - 1].call;
+  // The returns in time order, by insertion; equal times keep op order (a later one never passes).
+  const returns = entryCount - n;
+  const returnOrder = int32s(returns);
+  const movesMax = INSERTION_MOVES_PER_ENTRY_MAX * entryCount;
+  let moves = 0;
+  for (let j = 0; j < returns && usual; j++) {
+    const time = timeOf(n + j);
+    let k = j;
+    while (k > 0 && timeOf(returnOrder[k - 1]) > time) {
+      returnOrder[k] = returnOrder[k - 1];
+      k--;
+    }
+    returnOrder[k] = n + j;
+    moves += j - k;
+    usual = moves <= movesMax;
+  }
+  if (usual) {
+    for (let position = 0, call = 0, ret = 0; position < entryCount; position++) {
+      if (ret === returns || (call < n && ops[call].call <= timeOf(returnOrder[ret]))) order[position] = call++;
+      else order[position] = returnOrder[ret++];
+    }
+    return order;
   }
   // A plain array: V8 sorts one with a comparator several times faster than a typed array.
-  const order: number[] = new Array<number>(entryCount);
-  for (let e = 0; e < entryCount; e++) order[e] = e;
-  // By time; on ties calls come first (equal timestamps overlap), then by op order.
-  order.sort((x, y) => entryTime[x] - entryTime[y] || isCall[y] - isCall[x] || opOfEntry[x] - opOfEntry[y]);
-  // Two doubly linked lists in time order, each with a sentinel head; -1 ends a list. The main
-  // list holds required ops' calls and returns; the optional list holds optional ops' calls. The
-  // scan tries required candidates first and optional ones after: an optional op is placed only
-  // when required ops alone cannot go on. `rank` is the position in the merged time order.
-  const headMain = entryCount;
-  const headOptional = entryCount + 1;
-  const next = int32s(entryCount + 2);
-  const prev = int32s(entryCount + 2);
-  const rank = int32s(entryCount);
-  let lastMain = headMain;
-  let lastOptional = headOptional;
-  for (let position = 0; position < entryCount; position++) {
-    const e = order[position];
-    rank[e] = position;
-    if (isCall[e] === 1 && isRequired[opOfEntry[e]] === 0) {
-      next[lastOptional] = e;
-      prev[e] = lastOptional;
-      lastOptional = e;
-    } else {
-      next[lastMain] = e;
-      prev[e] = lastMain;
-      lastMain = e;
-    }
-  }
-  next[lastMain] = -1;
-  next[lastOptional] = -1;
-  /** Rank of the first return entry in the main list: optional calls after it are not callable. */
-  const horizonRank = (): number => {
-    let e = next[headMain];
-    while (e !== -1 && isCall[e] === 1) e = next[e];
-    return e === -1 ? entryCount : rank[e];
-  };
+  const sorted: number[] = new Array<number>(entryCount);
+  for (let e = 0; e < entryCount; e++) sorted[e] = e;
+  sorted.sort((x, y) => timeOf(x) - timeOf(y) || (x < n ? 0 : 1) - (y < n ? 0 : 1) || opOfEntry[x] - opOfEntry[y]);
+  order.set(sorted);
+  return order;
+}
 
-  const random = mulberry32(0x5eed);
-  const zobristA = uint32s(n);
-  const zobristB = uint32s(n);
-  // Required and optional ops each have their own bitset; bitOf[i] is op i's bit in its set.
-  // Optional ops do not enter the hash: configurations differing only in them share an entry.
-  const bitOf = int32s(n);
-  let requiredBit = 0;
-  let optionalCount = 0;
-  for (let i = 0; i < n; i++) {
-    const a = random();
-    const b = random();
-    if (isRequired[i]) {
-      bitOf[i] = requiredBit++;
+/** How a slice of the search ended (see OneSearch.search). */
+const enum Outcome {
+  Paused,
+  Ok,
+  Illegal,
+  Timeout,
+  Memory,
+  Stopped,
+}
+
+/** One search of one set of ops: the tables, the search's position, and the loop. */
+class OneSearch<S> implements PartSearch {
+  steps = 0;
+  private readonly ops: Operation[] = [];
+  private readonly n: number;
+  private readonly entryCount: number;
+  private readonly budget: MemoryBudget;
+  private readonly space: StateSpace<S>;
+  private readonly cache: ConfigCache;
+  private readonly initialState: number;
+  private readonly memoryMax: number;
+  private readonly deadline: number;
+  private readonly progressSteps: number;
+  // Per op (0..n-1): required (1) or optional (0); read-only and required (1); the entry of its
+  // return (-1: none); its bit in its set (required or optional); its Zobrist keys (required ops).
+  private readonly isRequired: Int32Array;
+  private readonly readOnly: Int32Array;
+  private readonly returnOf: Int32Array;
+  private readonly bitOf: Int32Array;
+  private readonly zobristA: Int32Array;
+  private readonly zobristB: Int32Array;
+  // Per entry (0..n-1 calls, n.. returns of required ops): its op, its position in time order, and
+  // the two doubly linked lists with their sentinel heads (see the constructor).
+  private readonly opOfEntry: Int32Array;
+  private readonly rank: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly headMain: number;
+  private readonly headOptional: number;
+  private readonly requiredBits: Uint32Array;
+  private readonly optionalBits: Uint32Array;
+  // The placed entries and the state before each.
+  private readonly stackEntry: Int32Array;
+  private readonly stackState: Int32Array;
+  // Where the search stands (saved by `search` when a slice ends).
+  private depth = 0;
+  private requiredLeft: number;
+  private state: number;
+  private hashA = 0;
+  private hashB = 0;
+  /** requiredBits' window (see ConfigCache): words below `low` are all ones, words from `high` zeros. */
+  private low = 0;
+  private high = 0;
+  private entry: number;
+  private inOptional = false;
+  private horizon: number;
+  private nextCheck = CHECK_EVERY_STEPS;
+  private nextProgress: number;
+  // The deepest configuration recorded at a backtrack.
+  private bestDepth = -1;
+  private bestStack: Int32Array | undefined;
+  private bestState: number;
+  private done: SearchResult | undefined;
+
+  constructor(
+    private readonly model: Model<S>,
+    part: Operation[],
+    private readonly options: SearchOptions,
+  ) {
+    // Keep only the ops that constrain something; number them 0..n-1 locally.
+    const ops = this.ops;
+    let requiredCount = 0;
+    for (const op of part) {
+      const role = model.role(op);
+      if (role === 'skip') continue;
+      ops.push(op);
+      if (role === 'required') requiredCount++;
+    }
+    const n = ops.length;
+    this.n = n;
+    this.memoryMax = options.memoryBytesMax ?? Infinity;
+    this.deadline = options.deadlineMs ?? Infinity;
+    this.progressSteps = options.progressSteps ?? 1 << 20;
+    this.nextProgress = this.progressSteps;
+    const budget = new MemoryBudget(this.memoryMax, options.memoryBytesElsewhere ?? noBytes);
+    this.budget = budget;
+    this.space = new StateSpace(model, ops, budget);
+    budget.track(this.space);
+    this.initialState = this.space.intern(model.init());
+    this.state = this.initialState;
+    this.bestState = this.initialState;
+    this.requiredLeft = requiredCount;
+
+    const entryCount = n + requiredCount;
+    this.entryCount = entryCount;
+    const isRequired = (this.isRequired = int32s(n));
+    const readOnly = (this.readOnly = int32s(n));
+    // Entries: 0..n-1 are calls (entry i is op i's call), n.. are returns of required ops, in op order.
+    const returnOf = (this.returnOf = int32s(n).fill(-1));
+    const opOfEntry = (this.opOfEntry = int32s(entryCount));
+    // Required and optional ops each have their own bitset; bitOf[i] is op i's bit in its set.
+    // Optional ops do not enter the hash: configurations differing only in them share an entry.
+    const bitOf = (this.bitOf = int32s(n));
+    // Signed 32-bit keys and hashes: V8 keeps them as small integers, never boxed as doubles.
+    const zobristA = (this.zobristA = int32s(n));
+    const zobristB = (this.zobristB = int32s(n));
+    const random = mulberry32(0x5eed);
+    let optionalCount = 0;
+    for (let i = 0, r = n; i < n; i++) {
+      opOfEntry[i] = i;
+      // Drawn for every op, so each op's keys do not depend on the roles of the others.
+      const a = random();
+      const b = random();
+      if (model.role(ops[i]) !== 'required') {
+        bitOf[i] = optionalCount++;
+        continue;
+      }
+      isRequired[i] = 1;
+      if (!options.noReadOnlyReduction && model.readOnly(ops[i])) readOnly[i] = 1;
+      bitOf[i] = r - n;
       zobristA[i] = a;
       zobristB[i] = b;
-    } else {
-      bitOf[i] = optionalCount++;
+      returnOf[i] = r;
+      opOfEntry[r] = i;
+      r++;
+    }
+
+    // Two doubly linked lists in time order, each with a sentinel head; -1 ends a list. The main
+    // list holds required ops' calls and returns; the optional list holds optional ops' calls. The
+    // scan tries required candidates first and optional ones after: an optional op is placed only
+    // when required ops alone cannot go on. `rank` is the position in the merged time order.
+    const order = timeOrder(ops, opOfEntry, n, entryCount);
+    const headMain = (this.headMain = entryCount);
+    const headOptional = (this.headOptional = entryCount + 1);
+    const next = (this.next = int32s(entryCount + 2));
+    const prev = (this.prev = int32s(entryCount + 2));
+    const rank = (this.rank = int32s(entryCount));
+    let lastMain = headMain;
+    let lastOptional = headOptional;
+    for (let position = 0; position < entryCount; position++) {
+      const e = order[position];
+      rank[e] = position;
+      if (e < n && isRequired[e] === 0) {
+        next[lastOptional] = e;
+        prev[e] = lastOptional;
+        lastOptional = e;
+      } else {
+        next[lastMain] = e;
+        prev[e] = lastMain;
+        lastMain = e;
+      }
+    }
+    next[lastMain] = -1;
+    next[lastOptional] = -1;
+    this.entry = next[headMain];
+    this.horizon = entryCount;
+
+    this.requiredBits = uint32s((requiredCount + 31) >>> 5);
+    this.optionalBits = uint32s((optionalCount + 31) >>> 5);
+    this.cache = new ConfigCache(this.optionalBits.length, budget, n);
+    budget.track(this.cache);
+    budget.enforce();
+    this.stackEntry = int32s(n);
+    this.stackState = int32s(n);
+
+    // A part whose tables pass the ceiling as they are set up ends at once, before its first step.
+    const setUpBytes = budget.bytes;
+    if (setUpBytes > this.memoryMax) this.done = this.finish('unknown', 'memory', { bytes: setUpBytes, bytesMax: this.memoryMax });
+  }
+
+  run(stepsMax: number): SearchResult | undefined {
+    if (this.done !== undefined) return this.done;
+    this.budget.recount();
+    let outcome: Outcome;
+    try {
+      outcome = this.search(stepsMax);
+    } catch (error) {
+      // A table that would pass the ceiling was not grown; what was found so far still stands.
+      if (!(error instanceof OverMemoryCeiling)) throw error;
+      this.done = this.finish('unknown', 'memory', error.overrun);
+      return this.done;
+    }
+    switch (outcome) {
+      case Outcome.Paused:
+        return undefined;
+      case Outcome.Ok:
+        this.done = this.finish('ok');
+        break;
+      case Outcome.Illegal:
+        this.done = this.finish('illegal');
+        break;
+      case Outcome.Timeout:
+        this.done = this.finish('unknown', 'timeout');
+        break;
+      case Outcome.Memory: {
+        const bytes = this.budget.bytes;
+        this.done = this.finish('unknown', 'memory', { bytes, bytesMax: this.memoryMax });
+        break;
+      }
+      case Outcome.Stopped:
+        this.done = this.finish('unknown', 'stopped');
+        break;
+    }
+    return this.done;
+  }
+
+  abandon(reason: NonNullable<SearchResult['reason']>, memory?: MemoryOverrun): SearchResult {
+    this.done ??= this.finish('unknown', reason, memory);
+    return this.done;
+  }
+
+  get bytes(): number {
+    return this.cache.bytes + this.space.bytes;
+  }
+
+  /**
+   * Runs up to about `stepsMax` steps. The position lives in locals while it runs (the loop does
+   * integer work on them only) and is saved to the fields when it returns or throws.
+   */
+  private search(stepsMax: number): Outcome {
+    const { n, entryCount, headMain, headOptional, space, cache, options } = this;
+    const { isRequired, readOnly, returnOf, bitOf, zobristA, zobristB, opOfEntry, rank, next, prev } = this;
+    const { requiredBits, optionalBits, stackEntry, stackState } = this;
+    const requiredWords = requiredBits.length;
+    let { steps, depth, requiredLeft, state, hashA, hashB, low, high, entry, inOptional, horizon, nextCheck } = this;
+    const stopAt = steps + stepsMax;
+    try {
+      for (;;) {
+        if (requiredLeft === 0) return Outcome.Ok;
+        if (steps >= nextCheck) {
+          nextCheck = steps + CHECK_EVERY_STEPS;
+          if (steps >= stopAt) return Outcome.Paused;
+          if (performance.now() > this.deadline) return Outcome.Timeout;
+          if (this.budget.bytes > this.memoryMax) return Outcome.Memory;
+          if (options.shouldStop?.()) return Outcome.Stopped;
+          if (steps >= this.nextProgress) {
+            this.nextProgress = steps + this.progressSteps;
+            options.onProgress?.(steps);
+          }
+        }
+        if (!inOptional && (entry === -1 || entry >= n)) {
+          // Required candidates are exhausted up to the first return: go on with optional ones.
+          horizon = entry === -1 ? entryCount : rank[entry];
+          inOptional = true;
+          entry = next[headOptional];
+        }
+        let backtrack = false;
+        if (inOptional && (entry === -1 || rank[entry] > horizon)) {
+          backtrack = true;
+        } else {
+          const op = opOfEntry[entry];
+          steps++;
+          const after = space.next(state, op);
+          if (after !== ILLEGAL) {
+            const required = isRequired[op] === 1;
+            const word = bitOf[op] >>> 5;
+            const bit = 1 << (bitOf[op] & 31);
+            if (required) {
+              requiredBits[word] |= bit;
+              if (word >= high) high = word + 1;
+              if (word === low) while (low < requiredWords && requiredBits[low] === 0xffffffff) low++;
+            } else {
+              optionalBits[word] |= bit;
+            }
+            const nextA = hashA ^ zobristA[op];
+            const nextB = hashB ^ zobristB[op];
+            if (cache.insert(nextA, nextB, after, requiredBits, low, high, optionalBits)) {
+              stackEntry[depth] = entry;
+              stackState[depth] = state;
+              depth++;
+              state = after;
+              hashA = nextA;
+              hashB = nextB;
+              requiredLeft -= isRequired[op];
+              // Lift the entry (and its return) out of the lists.
+              next[prev[entry]] = next[entry];
+              if (next[entry] !== -1) prev[next[entry]] = prev[entry];
+              const r = returnOf[op];
+              if (r !== -1) {
+                next[prev[r]] = next[r];
+                if (next[r] !== -1) prev[next[r]] = prev[r];
+              }
+              entry = next[headMain];
+              inOptional = false;
+              continue;
+            }
+            if (required) {
+              requiredBits[word] &= ~bit;
+              if (word < low) low = word;
+              if (word === high - 1) while (high > low && requiredBits[high - 1] === 0) high--;
+            } else {
+              optionalBits[word] &= ~bit;
+            }
+            // Placing a legal read-only op now was explored and failed: so does this configuration.
+            if (readOnly[op] === 1) backtrack = true;
+          }
+          if (!backtrack) {
+            entry = next[entry];
+            continue;
+          }
+        }
+        // Backtrack: undo the last placement and try the entries after it. A read-only op placed by
+        // the reduction is never an alternative worth trying, so undo past it too. Record the
+        // deepest configuration reached (only here, at a local maximum, so a search that never
+        // backtracks copies nothing).
+        if (depth > this.bestDepth) {
+          this.bestDepth = depth;
+          const best = (this.bestStack ??= int32s(n));
+          for (let d = 0; d < depth; d++) best[d] = stackEntry[d];
+          this.bestState = state;
+        }
+        for (;;) {
+          if (depth === 0) return Outcome.Illegal;
+          depth--;
+          const e = stackEntry[depth];
+          const op = opOfEntry[e];
+          state = stackState[depth];
+          hashA ^= zobristA[op];
+          hashB ^= zobristB[op];
+          const word = bitOf[op] >>> 5;
+          const bit = 1 << (bitOf[op] & 31);
+          if (isRequired[op] === 1) {
+            requiredBits[word] &= ~bit;
+            if (word < low) low = word;
+            if (word === high - 1) while (high > low && requiredBits[high - 1] === 0) high--;
+          } else {
+            optionalBits[word] &= ~bit;
+          }
+          requiredLeft += isRequired[op];
+          // Put the entry (and its return) back in the lists.
+          const r = returnOf[op];
+          if (r !== -1) {
+            next[prev[r]] = r;
+            if (next[r] !== -1) prev[next[r]] = r;
+          }
+          next[prev[e]] = e;
+          if (next[e] !== -1) prev[next[e]] = e;
+          if (readOnly[op] === 1) continue;
+          entry = next[e];
+          inOptional = isRequired[op] === 0;
+          if (inOptional) horizon = this.horizonRank();
+          break;
+        }
+      }
+    } finally {
+      this.steps = steps;
+      this.depth = depth;
+      this.requiredLeft = requiredLeft;
+      this.state = state;
+      this.hashA = hashA;
+      this.hashB = hashB;
+      this.low = low;
+      this.high = high;
+      this.entry = entry;
+      this.inOptional = inOptional;
+      this.horizon = horizon;
+      this.nextCheck = nextCheck;
     }
   }
-  const requiredBits = uint32s((requiredCount + 31) >>> 5);
-  const optionalBits = uint32s((optionalCount + 31) >>> 5);
-  const cache = new ConfigCache(optionalBits.length, budget);
-  const requiredWords = requiredBits.length;
-  // requiredBits' window (see ConfigCache): words below `low` are all ones, words from `high` zeros.
-  let low = 0;
-  let high = 0;
-  const setRequired = (word: number, bit: number): void => {
-    requiredBits[word] |= bit;
-    if (word >= high) high = word + 1;
-    if (word === low) while (low < requiredWords && requiredBits[low] === 0xffffffff) low++;
-  };
-  const clearRequired = (word: number, bit: number): void => {
-    requiredBits[word] &= ~bit;
-    if (word < low) low = word;
-    if (word === high - 1) while (high > low && requiredBits[high - 1] === 0) high--;
-  };
-  budget.track(cache);
-  budget.enforce();
 
-  const stackEntry = int32s(n);
-  const stackState = int32s(n);
-  let depth = 0;
-  let requiredLeft = requiredCount;
+  /** Rank of the first return entry in the main list: optional calls after it are not callable. */
+  private horizonRank(): number {
+    const { next, n } = this;
+    let e = next[this.headMain];
+    while (e !== -1 && e < n) e = next[e];
+    return e === -1 ? this.entryCount : this.rank[e];
+  }
 
-  let state = initialState;
-  let hashA = 0;
-  let hashB = 0;
-  let steps = 0;
-  let nextCheck = CHECK_EVERY_STEPS;
-  const progressSteps = options.progressSteps ?? 1 << 20;
-  let nextProgress = progressSteps;
-  let bestDepth = -1;
-  let bestStack = int32s(0);
-  let bestState = initialState;
-  const deadline = options.deadlineMs ?? Infinity;
-
-  const lift = (e: number): void => {
-    next[prev[e]] = next[e];
-    if (next[e] !== -1) prev[next[e]] = prev[e];
-    const r = returnOf[opOfEntry[e]];
-    if (r !== -1) {
-      next[prev[r]] = next[r];
-      if (next[r] !== -1) prev[next[r]] = prev[r];
-    }
-  };
-  const unlift = (e: number): void => {
-    const r = returnOf[opOfEntry[e]];
-    if (r !== -1) {
-      next[prev[r]] = r;
-      if (next[r] !== -1) prev[next[r]] = r;
-    }
-    next[prev[e]] = e;
-    if (next[e] !== -1) prev[next[e]] = e;
-  };
-  const finish = (verdict: SearchVerdict, reason?: SearchResult['reason'], memory?: MemoryOverrun): SearchResult => {
-    const result: SearchResult = { verdict, steps, cacheSize: cache.count, opsChecked: n, reason };
+  private finish(verdict: SearchVerdict, reason?: SearchResult['reason'], memory?: MemoryOverrun): SearchResult {
+    const { ops, opOfEntry, depth } = this;
+    const result: SearchResult = { verdict, steps: this.steps, cacheSize: this.cache.count, opsChecked: this.n, reason };
     if (memory !== undefined) result.memory = memory;
     if (verdict === 'ok') {
       const linearization = new Array<number>(depth);
-      for (let d = 0; d < depth; d++) linearization[d] = ops[opOfEntry[stackEntry[d]]].id;
+      for (let d = 0; d < depth; d++) linearization[d] = ops[opOfEntry[this.stackEntry[d]]].id;
       result.linearization = linearization;
       return result;
     }
     // The deepest configuration: the best recorded at a backtrack, or the current one if deeper.
-    const prefix = Array.from(depth > bestDepth ? stackEntry.subarray(0, depth) : bestStack, (e) => opOfEntry[e]);
+    const current = depth > this.bestDepth;
+    const stack = current ? this.stackEntry.subarray(0, depth) : this.bestStack!.subarray(0, this.bestDepth);
+    const prefix = Array.from(stack, (e) => opOfEntry[e]);
     result.longestPrefix = prefix.map((i) => ops[i].id);
-    result.stateAfterPrefix = model.describeState(space.states[depth > bestDepth ? state : bestState]);
-    if (verdict === 'illegal') result.stuck = explainStuck(prefix);
+    result.stateAfterPrefix = this.model.describeState(this.space.states[current ? this.state : this.bestState]);
+    if (verdict === 'illegal') result.stuck = this.explainStuck(prefix);
     return result;
-  };
+  }
+
   /** Which ops could come right after `prefix`, and why none completes the history. */
-  const explainStuck = (prefix: number[]): StuckOp[] => {
+  private explainStuck(prefix: number[]): StuckOp[] {
+    const { ops, n, space, isRequired } = this;
     const placed = new Uint8Array(n);
-    let at = initialState;
+    let at = this.initialState;
     for (const i of prefix) {
       placed[i] = 1;
       at = space.next(at, i);
@@ -750,134 +1099,10 @@ function createOneSearch<S>(model: Model<S>, part: Operation[], options: SearchO
       if (placed[i] || ops[i].call > horizon) continue;
       const after = space.next(at, i);
       if (after === ILLEGAL) stuck.push({ opId: ops[i].id, reason: 'illegal' });
-      else stuck.push({ opId: ops[i].id, reason: 'dead-end', stateAfter: model.describeState(space.states[after]) });
+      else stuck.push({ opId: ops[i].id, reason: 'dead-end', stateAfter: this.model.describeState(space.states[after]) });
     }
     return stuck;
-  };
-
-  let entry = next[headMain];
-  let inOptional = false;
-  let horizon = entryCount;
-  let done: SearchResult | undefined;
-
-  const run = (stepsMax: number): SearchResult => {
-    const stopAt = steps + stepsMax;
-    for (;;) {
-      if (requiredLeft === 0) return finish('ok');
-      if (steps >= nextCheck) {
-        nextCheck = steps + CHECK_EVERY_STEPS;
-        if (steps >= stopAt) return PAUSED;
-        if (performance.now() > deadline) return finish('unknown', 'timeout');
-        const bytes = budget.bytes;
-        if (bytes > memoryMax) return finish('unknown', 'memory', { bytes, bytesMax: memoryMax });
-        if (options.shouldStop?.()) return finish('unknown', 'stopped');
-        if (steps >= nextProgress) {
-          nextProgress = steps + progressSteps;
-          options.onProgress?.(steps);
-        }
-      }
-      if (!inOptional && (entry === -1 || isCall[entry] === 0)) {
-        // Required candidates are exhausted up to the first return: go on with optional ones.
-        horizon = entry === -1 ? entryCount : rank[entry];
-        inOptional = true;
-        entry = next[headOptional];
-      }
-      let backtrack = false;
-      if (inOptional && (entry === -1 || rank[entry] > horizon)) {
-        backtrack = true;
-      } else {
-        const op = opOfEntry[entry];
-        steps++;
-        const after = space.next(state, op);
-        if (after !== ILLEGAL) {
-          const required = isRequired[op] === 1;
-          const word = bitOf[op] >>> 5;
-          const bit = 1 << (bitOf[op] & 31);
-          if (required) setRequired(word, bit);
-          else optionalBits[word] |= bit;
-          const nextA = (hashA ^ zobristA[op]) >>> 0;
-          const nextB = (hashB ^ zobristB[op]) >>> 0;
-          if (cache.insert(nextA, nextB, after, requiredBits, low, high, optionalBits)) {
-            stackEntry[depth] = entry;
-            stackState[depth] = state;
-            depth++;
-            state = after;
-            hashA = nextA;
-            hashB = nextB;
-            requiredLeft -= isRequired[op];
-            lift(entry);
-            entry = next[headMain];
-            inOptional = false;
-            continue;
-          }
-          if (required) clearRequired(word, bit);
-          else optionalBits[word] &= ~bit;
-          // Placing a legal read-only op now was explored and failed: so does this configuration.
-          if (readOnly[op] === 1) backtrack = true;
-        }
-        if (!backtrack) {
-          entry = next[entry];
-          continue;
-        }
-      }
-      // Backtrack: undo the last placement and try the entries after it. A read-only op placed by
-      // the reduction is never an alternative worth trying, so undo past it too. Record the
-      // deepest configuration reached (only here, at a local maximum, so a search that never
-      // backtracks copies nothing).
-      if (depth > bestDepth) {
-        bestDepth = depth;
-        bestStack = stackEntry.slice(0, depth);
-        bestState = state;
-      }
-      for (;;) {
-        if (depth === 0) return finish('illegal');
-        depth--;
-        const e = stackEntry[depth];
-        const op = opOfEntry[e];
-        state = stackState[depth];
-        hashA = (hashA ^ zobristA[op]) >>> 0;
-        hashB = (hashB ^ zobristB[op]) >>> 0;
-        if (isRequired[op] === 1) clearRequired(bitOf[op] >>> 5, 1 << (bitOf[op] & 31));
-        else optionalBits[bitOf[op] >>> 5] &= ~(1 << (bitOf[op] & 31));
-        requiredLeft += isRequired[op];
-        unlift(e);
-        if (readOnly[op] === 1) continue;
-        entry = next[e];
-        inOptional = isRequired[op] === 0;
-        if (inOptional) horizon = horizonRank();
-        break;
-      }
-    }
-  };
-
-  // A part whose tables pass the ceiling as they are set up ends at once, before its first step.
-  const setUpBytes = budget.bytes;
-  if (setUpBytes > memoryMax) done = finish('unknown', 'memory', { bytes: setUpBytes, bytesMax: memoryMax });
-
-  return {
-    run(stepsMax) {
-      if (done === undefined) {
-        let result: SearchResult;
-        try {
-          result = run(stepsMax);
-        } catch (error) {
-          // A table that would pass the ceiling was not grown; what was found so far still stands.
-          if (!(error instanceof OverMemoryCeiling)) throw error;
-          result = finish('unknown', 'memory', error.overrun);
-        }
-        if (result !== PAUSED) done = result;
-      }
-      return done;
-    },
-    abandon(reason, memory) {
-      done ??= finish('unknown', reason, memory);
-      return done;
-    },
-    get steps() {
-      return steps;
-    },
-    get bytes() {
-      return cache.bytes + space.bytes;
-    },
-  };
+  }
 }
+
+const noBytes = (): number => 0;

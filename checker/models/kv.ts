@@ -69,6 +69,7 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
       return undefined;
     },
     hash: hashValue,
+    primitiveStatesByValue: true,
     // A value grows with every append and each is a state of its own (V8 keeps strings as UTF-16).
     stateBytes: (state) => 32 + 2 * (state?.length ?? 0),
     equal: (a, b) => a === b,

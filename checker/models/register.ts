@@ -55,6 +55,8 @@ function createRegister(name: string, withCas: boolean, options: RegisterOptions
       return undefined;
     },
     hash: hashValue,
+    // valueEqual compares primitives by ===.
+    primitiveStatesByValue: true,
     equal: valueEqual,
     partition: partitionByKey,
     unobserved: (ops) => unobservedWrites(ops, 'read', ['write']),

@@ -14,6 +14,8 @@ export function wholeHistoryModel<S>(model: Model<S>): Model<Keyed<S>> {
     name: model.name,
     summary: `${model.summary} (checked as one part)`,
     init: () => ({}),
+    // Every state is an object of keys.
+    primitiveStatesByValue: false,
     step(state, op) {
       const key = op.key ?? '';
       const after = model.step(get(state, key), op);
