@@ -50,6 +50,12 @@ export interface Model<S = unknown> {
    * explode, and most of them were never seen by anyone.
    */
   unobserved?(ops: Operation[]): Set<number>;
+  /**
+   * For the ops one search places, a test of states that no linearization of them passes through,
+   * or undefined when the model knows none. Optional. The search treats a step into such a state as
+   * illegal, so it must never name a state some linearization passes through: it only prunes.
+   */
+  deadStates?(ops: Operation[]): ((state: S) => boolean) | undefined;
   describeOp(op: Operation): string;
   describeState(state: S): string;
 }
@@ -176,7 +182,12 @@ export const observedAsIs: Observer = (observed) => {
  * `to`) whose value `observer` finds in no completed read (`readF`) and no expected value of a cas
  * that may have succeeded.
  */
-export function unobservedWrites(ops: Operation[], readF: string, writeFs: readonly string[], observer: Observer = observedAsIs): Set<number> {
+export function unobservedWrites(
+  ops: Operation[],
+  readF: string,
+  writeFs: readonly string[],
+  observer: Observer = observedAsIs,
+): Set<number> {
   const ids = new Set<number>();
   const candidates = ops.filter((op) => op.status === 'info' && (op.f === 'cas' || writeFs.includes(op.f)));
   if (candidates.length === 0) return ids;

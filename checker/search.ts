@@ -216,11 +216,15 @@ class StateSpace<S> {
   private stored = 0;
   private stateBytes = 0;
 
+  /** States no linearization passes through (Model.deadStates): a step into one is illegal. */
+  private readonly dead: ((state: S) => boolean) | undefined;
+
   constructor(
     private readonly model: Model<S>,
     private readonly ops: Operation[],
     private readonly budget: MemoryBudget,
   ) {
+    this.dead = model.deadStates?.(ops);
     if (model.primitiveStatesByValue === true) this.byValue = new Map();
     // About two slots per op to start: most small parts never grow it.
     let capacity = 16;
@@ -282,7 +286,7 @@ class StateSpace<S> {
       slot = (slot + 1) & mask;
     }
     const after = this.model.step(this.states[stateId], this.ops[op]);
-    const result = after === undefined ? ILLEGAL : this.intern(after);
+    const result = after === undefined || this.dead?.(after) === true ? ILLEGAL : this.intern(after);
     this.store(slot, stateId, op, result);
     return result;
   }
@@ -1097,9 +1101,10 @@ class OneSearch<S> implements PartSearch {
     const stuck: StuckOp[] = [];
     for (let i = 0; i < n; i++) {
       if (placed[i] || ops[i].call > horizon) continue;
-      const after = space.next(at, i);
-      if (after === ILLEGAL) stuck.push({ opId: ops[i].id, reason: 'illegal' });
-      else stuck.push({ opId: ops[i].id, reason: 'dead-end', stateAfter: this.model.describeState(space.states[after]) });
+      // The model's own step: a state the search cut as dead (Model.deadStates) is a dead end, not illegal.
+      const after = this.model.step(space.states[at], ops[i]);
+      if (after === undefined) stuck.push({ opId: ops[i].id, reason: 'illegal' });
+      else stuck.push({ opId: ops[i].id, reason: 'dead-end', stateAfter: this.model.describeState(after) });
     }
     return stuck;
   }

@@ -42,6 +42,19 @@ export function wholeHistoryModel<S>(model: Model<S>): Model<Keyed<S>> {
       return true;
     },
     partition: (ops) => (ops.length === 0 ? [] : [ops]),
+    deadStates(ops) {
+      // Dead when one key's state is dead for that key's ops.
+      const tests = new Map<string, (state: S) => boolean>();
+      for (const part of model.partition(ops)) {
+        const test = model.deadStates?.(part);
+        if (test !== undefined && part.length > 0) tests.set(part[0].key ?? '', test);
+      }
+      if (tests.size === 0) return undefined;
+      return (state) => {
+        for (const [key, test] of tests) if (test(get(state, key))) return true;
+        return false;
+      };
+    },
     describeState(state) {
       const keys = Object.keys(state).sort();
       return `{${keys.map((k) => `${JSON.stringify(k)}: ${model.describeState(state[k])}`).join(', ')}}`;
