@@ -3,7 +3,7 @@
 // history as it happens, then checks it and writes the store folder. Never leaves a process behind.
 
 import { execaSync } from 'execa';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNemesis } from '../../nemesis/nemesis.js';
@@ -18,7 +18,7 @@ import { resolveTarget } from '../targets/index.js';
 import type { TargetCluster } from '../targets/types.js';
 import { analyzeRun, type AnalyzeOutcome } from './analyze.js';
 import { NodeStartError } from './launcher.js';
-import { createRunNetwork } from './network.js';
+import { createRunNetwork, type RunNetwork } from './network.js';
 import { Recorder } from './recorder.js';
 import { type LinkTraffic, type MessageStats, nodeIds, type TestConfig } from './results.js';
 import type { RouterStats } from '../targets/maelstrom/router.js';
@@ -42,6 +42,9 @@ export interface RunTestOptions {
 export interface RunTestOutcome extends AnalyzeOutcome {
   dir: string;
 }
+
+/** Starts of a cluster whose node found its port taken (EADDRINUSE), each on new ports. */
+const START_ATTEMPTS_MAX = 3;
 
 /** A node could not start; carries its log excerpt. Nothing is left running. */
 export class RunSetupError extends Error {
@@ -111,37 +114,51 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     problems.push(`the proxies stopped: ${error.message}`);
     abort.abort();
   };
-  const network = await createRunNetwork({
-    net: config.net,
-    ids,
-    proxyPeers: target.peerLinks.proxyable,
-    endpoints: target.endpoints,
-    random: random.fork(),
-    onProxyFailure,
-    proxyHost: options.proxyHost,
-    log: (line) => progress(`  ${line}`),
-  });
-  let cluster: TargetCluster;
-  try {
-    cluster = await target.prepare({
+  // The network and the cluster on it; made again on fresh ports when a port was taken (below).
+  // A second try draws from a fork of the first's stream, so runs that need no retry stay as they were.
+  const networkRandom = random.fork();
+  let setUps = 0;
+  const setUp = async (): Promise<{ network: RunNetwork; cluster: TargetCluster }> => {
+    const network = await createRunNetwork({
+      net: config.net,
       ids,
-      dir: join(dir, 'nodes'),
-      addressing: network.addressing,
-      seed: config.seed,
-      options: config.dbOptions,
-      unsafeBugs: config.unsafeBugs,
-      nodeArgs: config.nodeArgs,
-      workload: config.workload,
-      bin: config.bin,
-      binArgs: config.binArgs,
-      runId: String(started.getTime()),
-      net: network.net,
-      log: (line) => progress(`  db: ${line}`),
+      proxyPeers: target.peerLinks.proxyable,
+      endpoints: target.endpoints,
+      random: setUps++ === 0 ? networkRandom : networkRandom.fork(),
+      onProxyFailure,
+      proxyHost: options.proxyHost,
+      log: (line) => progress(`  ${line}`),
     });
-  } catch (error) {
-    await network.close();
-    throw error;
-  }
+    try {
+      const cluster = await target.prepare({
+        ids,
+        dir: join(dir, 'nodes'),
+        addressing: network.addressing,
+        seed: config.seed,
+        options: config.dbOptions,
+        unsafeBugs: config.unsafeBugs,
+        nodeArgs: config.nodeArgs,
+        workload: config.workload,
+        bin: config.bin,
+        binArgs: config.binArgs,
+        runId: String(started.getTime()),
+        net: network.net,
+        log: (line) => progress(`  db: ${line}`),
+      });
+      return { network, cluster };
+    } catch (error) {
+      await network.close();
+      throw error;
+    }
+  };
+  let { network, cluster } = await setUp();
+  // Each network is closed once, whichever path closes it.
+  const closing = new Map<RunNetwork, Promise<void>>();
+  const closeNetwork = (n: RunNetwork): Promise<void> => {
+    let done = closing.get(n);
+    if (done === undefined) closing.set(n, (done = n.close()));
+    return done;
+  };
   // Created once the cluster is up, so the history's clock starts with the workload.
   let recorder: Recorder | undefined;
   let interrupted = false;
@@ -152,16 +169,29 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     // Read once every node is gone, so the counters are final; a dead proxy worker leaves them null.
     links = await network.traffic().catch(() => null);
     if (cluster.messages) messages = messageStats(cluster.messages(), recorder?.events ?? []);
-    await network.close();
+    await closeNetwork(network);
   };
   const started_ = performance.now();
   let schedule: Promise<ScheduleResult> | undefined;
   try {
-    try {
-      await cluster.start();
-    } catch (error) {
-      if (error instanceof NodeStartError) throw new RunSetupError(error.message);
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cluster.start();
+        break;
+      } catch (error) {
+        if (!(error instanceof NodeStartError)) throw error;
+        // Ports are chosen free, then released for the node to take: another run on this machine
+        // (a parallel test, a restarted node) can take one in between. Start again on new ones.
+        if (!error.message.includes('EADDRINUSE') || attempt >= START_ATTEMPTS_MAX) throw new RunSetupError(error.message);
+        progress(
+          `skepsis test: ${error.id}'s port was taken before it could listen (another process on this machine); starting again on new ports`,
+        );
+        await cluster.stop().catch(() => cluster.kill());
+        await closeNetwork(network);
+        renameSync(join(dir, 'nodes'), join(dir, `nodes-attempt-${attempt}`));
+        mkdirSync(join(dir, 'nodes'));
+        ({ network, cluster } = await setUp());
+      }
     }
     progress(
       `skepsis test: ${config.nodes} ${target.name} nodes up on --net ${config.net} (logs in ${join(dir, 'nodes')}); waiting for a leader`,
