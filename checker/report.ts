@@ -79,7 +79,13 @@ export function formatResultText(history: History, result: CheckResult, model: M
     lines.push(`  undecided (${[...reasons].join(', ') || 'budget'}): ${shown.join(', ')}${more}`);
     const overMemory = result.results.filter((r) => r.memory !== undefined);
     for (const part of overMemory.slice(0, 20)) {
-      const { bytes, bytesMax } = part.memory!;
+      const { bytes, bytesMax, statesMax } = part.memory!;
+      if (statesMax !== undefined) {
+        lines.push(
+          `  ${partTitle(part)}: over the ${statesMax.toLocaleString('en-US')} states one search can hold (it held ${bytesText(bytes)})`,
+        );
+        continue;
+      }
       // Worker threads split the ceiling between them.
       const share =
         bytesMax < result.memoryBytesMax ? `, its share of ${bytesText(result.memoryBytesMax)} across ${result.workers} threads` : '';

@@ -24,6 +24,8 @@ export interface SearchOptions {
   deadlineMs?: number;
   /** Ceiling on the search's own memory (cache and interned states), in bytes. */
   memoryBytesMax?: number;
+  /** The most states the search interns (default STATES_MAX); past it the part is unknown, as at the ceiling. */
+  statesMax?: number;
   /** Memory held beside this search (other parts' searches) that counts against the same ceiling. */
   memoryBytesElsewhere?: () => number;
   /** Polled every few thousand steps; returning true stops the search with `unknown`. */
@@ -70,7 +72,17 @@ export interface SearchResult {
 export interface MemoryOverrun {
   bytes: number;
   bytesMax: number;
+  /** Set when the search reached the most states it can number (STATES_MAX) before the ceiling. */
+  statesMax?: number;
 }
+
+/**
+ * The most states one search interns: a Map holds at most 2^24 entries (V8), and passing that threw
+ * a RangeError (an internal error, no verdict) where short states fit under the byte ceiling (a
+ * 2 GiB ceiling holds some 50 million 40-byte states). Past it the search ends unknown, as at the
+ * ceiling.
+ */
+export const STATES_MAX = 16_000_000;
 
 const CHECK_EVERY_STEPS = 4096;
 const ILLEGAL = -1;
@@ -223,6 +235,7 @@ class StateSpace<S> {
     private readonly model: Model<S>,
     private readonly ops: Operation[],
     private readonly budget: MemoryBudget,
+    private readonly statesMax = STATES_MAX,
   ) {
     this.dead = model.deadStates?.(ops);
     if (model.primitiveStatesByValue === true) this.byValue = new Map();
@@ -269,6 +282,8 @@ class StateSpace<S> {
   /** A new state's id; counted against the ceiling before it is added, so a search stopped by the ceiling is left consistent. */
   private add(state: S): number {
     const bytes = this.model.stateBytes?.(state) ?? STATE_BYTES;
+    if (this.states.length >= this.statesMax)
+      throw new OverMemoryCeiling({ bytes: this.budget.bytes + bytes, bytesMax: this.budget.bytesMax, statesMax: this.statesMax });
     this.budget.reserve(bytes);
     this.stateBytes += bytes;
     this.states.push(state);
@@ -785,7 +800,7 @@ class OneSearch<S> implements PartSearch {
     this.nextProgress = this.progressSteps;
     const budget = new MemoryBudget(this.memoryMax, options.memoryBytesElsewhere ?? noBytes);
     this.budget = budget;
-    this.space = new StateSpace(model, ops, budget);
+    this.space = new StateSpace(model, ops, budget, options.statesMax);
     budget.track(this.space);
     this.initialState = this.space.intern(model.init());
     this.state = this.initialState;

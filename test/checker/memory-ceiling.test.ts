@@ -8,7 +8,7 @@ import { checkHistory } from '../../checker/check.js';
 import type { History } from '../../checker/history.js';
 import { createModel } from '../../checker/models/index.js';
 import { formatResultText, resultJson } from '../../checker/report.js';
-import { createPartSearch, int32s, searchPart } from '../../checker/search.js';
+import { createPartSearch, int32s, searchPart, STATES_MAX } from '../../checker/search.js';
 import { ops } from './ops.js';
 import { buildKvHistory, kvHistorySpec } from './random-kv-history.js';
 
@@ -51,6 +51,20 @@ describe('the memory ceiling', () => {
     expect(resultJson(history, result, model).overMemory).toEqual([
       { key: 'big', bytes: result.results.find((r) => r.key === 'big')!.memory!.bytes, bytesMax: 128 << 10 },
     ]);
+  });
+
+  it('ends a part unknown at the most states a search can number (a Map holds 2^24), never with a RangeError', async () => {
+    expect(STATES_MAX).toBeLessThan(2 ** 24);
+    const model = createModel('register');
+    const result = createPartSearch(model, sequentialWrites(300), { statesMax: 100 }).run(Infinity)!;
+    expect(result).toMatchObject({ verdict: 'unknown', reason: 'memory', memory: { statesMax: 100 } });
+    // The text says which limit it was.
+    const operations = [...sequentialPuts(1500, 'big'), ...sequentialPuts(3, 'small')].map((op, id) => ({ ...op, id }));
+    const checked = await checkHistory(operations, { model: 'kv-cas', memoryBytesMax: 128 << 10, workers: 0 });
+    const big = checked.results.find((r) => r.key === 'big')!;
+    big.memory = { ...big.memory!, statesMax: STATES_MAX };
+    const text = formatResultText({ operations, faults: [], source: 'test' }, checked, createModel('kv-cas'));
+    expect(text).toMatch(/key "big": over the 16,000,000 states one search can hold \(it held [\d.]+ [KM]iB\)/);
   });
 
   it('counts the memory held beside a part (by the other parts) against the same ceiling', () => {
