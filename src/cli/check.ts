@@ -3,8 +3,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { checkHistory, inferModel, validateOperations } from '../../checker/check.js';
-import { FORMATS, type Format } from '../../checker/format/detect.js';
-import { loadHistoryFile } from '../../checker/format/load.js';
+import { FORMATS, readHistoryFile, type Format } from '../../checker/format/index.js';
 import { HistoryError } from '../../checker/history.js';
 import { createModel, MODEL_NAMES } from '../../checker/models/index.js';
 import { formatResultText, resultJson } from '../../checker/report.js';
@@ -54,7 +53,7 @@ async function handle(args: CheckArgs): Promise<number> {
   }
   let parsed;
   try {
-    parsed = await loadHistoryFile(args.file, args.format);
+    parsed = readHistoryFile(args.file, args.format);
   } catch (error) {
     if (error instanceof HistoryError) {
       process.stderr.write(`skepsis check: ${error.message}\n`);
