@@ -300,8 +300,10 @@ class StateSpace<S> {
       if (s === stateId && this.keyOp[slot] === op) return this.target[slot];
       slot = (slot + 1) & mask;
     }
-    const after = this.model.step(this.states[stateId], this.ops[op]);
-    const result = after === undefined || this.dead?.(after) === true ? ILLEGAL : this.intern(after);
+    const before = this.states[stateId];
+    const after = this.model.step(before, this.ops[op]);
+    // A state already interned passed the dead test when it was made (reads return their state).
+    const result = after === undefined || (after !== before && this.dead?.(after) === true) ? ILLEGAL : this.intern(after);
     this.store(slot, stateId, op, result);
     return result;
   }

@@ -75,7 +75,7 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
     equal: (a, b) => a === b,
     partition: partitionByKey,
     unobserved: (ops) => unobservedWrites(ops, 'get', ['put', 'append'], observedInText),
-    deadStates: (ops) => appendOnlyDeadStates(ops, model.role),
+    deadStates: (ops) => appendOnlyDeadStates(ops, model),
     describeOp(op: Operation) {
       const pending = op.status === 'info' ? ' (?)' : '';
       switch (op.f) {
@@ -106,14 +106,15 @@ function createKv(name: string, full: boolean, options: KvOptions): Model<KvStat
  * pending for seconds (a partition) otherwise gets tried at every position in between, and a
  * 200-op key took 2 GiB and more than a minute to end unknown.
  */
-function appendOnlyDeadStates(ops: Operation[], role: (op: Operation) => string): ((state: KvState) => boolean) | undefined {
+function appendOnlyDeadStates(ops: Operation[], model: Model<KvState>): ((state: KvState) => boolean) | undefined {
   let longest: string | undefined;
   for (const op of ops) {
+    const role = model.role(op);
     if (op.f === 'get') {
-      if (role(op) !== 'required') continue;
+      if (role !== 'required') continue;
       const text = asText(op.output);
       if (longest === undefined || text.length > longest.length) longest = text;
-    } else if (op.f !== 'append' && role(op) !== 'skip' && !(op.f === 'cas' && op.status === 'fail')) {
+    } else if (op.f !== 'append' && role !== 'skip' && !model.readOnly(op)) {
       return undefined;
     }
   }

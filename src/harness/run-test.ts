@@ -43,8 +43,10 @@ export interface RunTestOutcome extends AnalyzeOutcome {
   dir: string;
 }
 
-/** Starts of a cluster whose node found its port taken (EADDRINUSE), each on new ports. */
+/** Starts of a cluster whose node found its port taken, each on new ports. */
 const START_ATTEMPTS_MAX = 3;
+/** How a node's log says its port was taken: Node.js (EADDRINUSE), Go (etcd), C and Python (errno text). */
+const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 
 /** A node could not start; carries its log excerpt. Nothing is left running. */
 export class RunSetupError extends Error {
@@ -117,14 +119,13 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
   // The network and the cluster on it; made again on fresh ports when a port was taken (below).
   // A second try draws from a fork of the first's stream, so runs that need no retry stay as they were.
   const networkRandom = random.fork();
-  let setUps = 0;
-  const setUp = async (): Promise<{ network: RunNetwork; cluster: TargetCluster }> => {
+  const setUp = async (netRandom: Random): Promise<{ network: RunNetwork; cluster: TargetCluster }> => {
     const network = await createRunNetwork({
       net: config.net,
       ids,
       proxyPeers: target.peerLinks.proxyable,
       endpoints: target.endpoints,
-      random: setUps++ === 0 ? networkRandom : networkRandom.fork(),
+      random: netRandom,
       onProxyFailure,
       proxyHost: options.proxyHost,
       log: (line) => progress(`  ${line}`),
@@ -151,14 +152,10 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
       throw error;
     }
   };
-  let { network, cluster } = await setUp();
-  // Each network is closed once, whichever path closes it.
-  const closing = new Map<RunNetwork, Promise<void>>();
-  const closeNetwork = (n: RunNetwork): Promise<void> => {
-    let done = closing.get(n);
-    if (done === undefined) closing.set(n, (done = n.close()));
-    return done;
-  };
+  let { network, cluster } = await setUp(networkRandom);
+  // The network is closed once, whichever path closes it (a retry that fails to set up leaves the old one).
+  let networkClosed: Promise<void> | undefined;
+  const closeNetwork = (): Promise<void> => (networkClosed ??= network.close());
   // Created once the cluster is up, so the history's clock starts with the workload.
   let recorder: Recorder | undefined;
   let interrupted = false;
@@ -169,7 +166,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
     // Read once every node is gone, so the counters are final; a dead proxy worker leaves them null.
     links = await network.traffic().catch(() => null);
     if (cluster.messages) messages = messageStats(cluster.messages(), recorder?.events ?? []);
-    await closeNetwork(network);
+    await closeNetwork();
   };
   const started_ = performance.now();
   let schedule: Promise<ScheduleResult> | undefined;
@@ -182,15 +179,16 @@ export async function runTest(options: RunTestOptions): Promise<RunTestOutcome> 
         if (!(error instanceof NodeStartError)) throw error;
         // Ports are chosen free, then released for the node to take: another run on this machine
         // (a parallel test, a restarted node) can take one in between. Start again on new ones.
-        if (!error.message.includes('EADDRINUSE') || attempt >= START_ATTEMPTS_MAX) throw new RunSetupError(error.message);
+        if (!PORT_TAKEN.test(error.message) || attempt >= START_ATTEMPTS_MAX) throw new RunSetupError(error.message);
         progress(
           `skepsis test: ${error.id}'s port was taken before it could listen (another process on this machine); starting again on new ports`,
         );
         await cluster.stop().catch(() => cluster.kill());
-        await closeNetwork(network);
+        await closeNetwork();
         renameSync(join(dir, 'nodes'), join(dir, `nodes-attempt-${attempt}`));
         mkdirSync(join(dir, 'nodes'));
-        ({ network, cluster } = await setUp());
+        ({ network, cluster } = await setUp(networkRandom.fork()));
+        networkClosed = undefined;
       }
     }
     progress(

@@ -81,7 +81,7 @@ describe('key-value models: states no linearization passes through (deadStates)'
   }
 
   for (const stale of [false, true]) {
-    it(`kv-cas: decides a key with appends pending across it in a few thousand steps (${stale ? 'a stale read: not' : ''} linearizable)`, () => {
+    it(`kv-cas: decides a key with appends pending across it in a few thousand steps (${stale ? 'a stale read: not linearizable' : 'linearizable'})`, () => {
       const model = createModel('kv-cas');
       const { deadStates: _, ...plain } = model;
       const history = pendingAppends(stale);
