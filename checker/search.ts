@@ -609,65 +609,15 @@ export function unstartedResult<S>(model: Model<S>, part: Operation[], reason: N
 /**
  * Sets up the search of one part; nothing runs until `run`. When the model names indeterminate ops
  * nobody observed (`Model.unobserved`), the part is first searched without them; only if that
- * finds no linearization is the whole part searched (the verdict is always the whole part's).
+ * finds no linearization is it searched again with them (the verdict is always the whole part's).
  */
 export function createPartSearch<S>(model: Model<S>, part: Operation[], options: SearchOptions = {}): PartSearch {
   const unobserved = model.unobserved?.(part);
-  if (unobserved === undefined || unobserved.size === 0) return new OneSearch(model, part, options);
-  return new ObservedFirstSearch(model, part, unobserved, options);
+  return new OneSearch(model, part, options, unobserved !== undefined && unobserved.size > 0 ? unobserved : undefined);
 }
 
-// The searches are classes, not object literals with getters: V8 builds such a literal through
+// The search is a class, not an object literal with getters: V8 builds such a literal through
 // the runtime each time (several microseconds), as long as a small part's whole search.
-
-/** The part without its unobserved ops first, then, if that finds no linearization, the whole part. */
-class ObservedFirstSearch<S> implements PartSearch {
-  private current: OneSearch<S>;
-  private whole = false;
-  private earlierSteps = 0;
-
-  constructor(
-    private readonly model: Model<S>,
-    private readonly part: Operation[],
-    unobserved: Set<number>,
-    private readonly options: SearchOptions,
-  ) {
-    this.current = new OneSearch(
-      model,
-      part.filter((op) => !unobserved.has(op.id)),
-      options,
-    );
-  }
-
-  run(stepsMax: number): SearchResult | undefined {
-    for (;;) {
-      const result = this.current.run(stepsMax);
-      if (result === undefined) return undefined;
-      if (result.verdict !== 'illegal' || this.whole) return this.withEarlierSteps(result);
-      // Without them there is no linearization; one of them may be what explains the history.
-      // Go straight on, so a whole search whose tables pass the ceiling ends in this same call.
-      this.earlierSteps = this.current.steps;
-      this.current = new OneSearch(this.model, this.part, this.options);
-      this.whole = true;
-    }
-  }
-
-  abandon(reason: NonNullable<SearchResult['reason']>, memory?: MemoryOverrun): SearchResult {
-    return this.withEarlierSteps(this.current.abandon(reason, memory));
-  }
-
-  get steps(): number {
-    return this.earlierSteps + this.current.steps;
-  }
-
-  get bytes(): number {
-    return this.current.bytes;
-  }
-
-  private withEarlierSteps(result: SearchResult): SearchResult {
-    return this.earlierSteps === 0 ? result : { ...result, steps: result.steps + this.earlierSteps };
-  }
-}
 
 /** Moves past which `timeOrder` stops putting returns in order one by one and sorts them instead. */
 const INSERTION_MOVES_PER_ENTRY_MAX = 8;
@@ -734,7 +684,8 @@ class OneSearch<S> implements PartSearch {
   private readonly entryCount: number;
   private readonly budget: MemoryBudget;
   private readonly space: StateSpace<S>;
-  private readonly cache: ConfigCache;
+  /** Replaced when the withheld ops come in: what failed without them may not fail with them. */
+  private cache: ConfigCache;
   private readonly initialState: number;
   private readonly memoryMax: number;
   private readonly deadline: number;
@@ -755,6 +706,14 @@ class OneSearch<S> implements PartSearch {
   private readonly prev: Int32Array;
   private readonly headMain: number;
   private readonly headOptional: number;
+  /** All entries in time order (the lists are linked from it, again when withheld ops come in). */
+  private readonly order: Int32Array;
+  /**
+   * Per op, 1 while it is withheld: an unobserved indeterminate op (Model.unobserved) left out of
+   * the first pass. Most histories are linearizable without them, and each doubles the choices.
+   * Undefined once none is withheld (or none ever was).
+   */
+  private withheld: Int32Array | undefined;
   private readonly requiredBits: Uint32Array;
   private readonly optionalBits: Uint32Array;
   // The placed entries and the state before each.
@@ -769,9 +728,9 @@ class OneSearch<S> implements PartSearch {
   /** requiredBits' window (see ConfigCache): words below `low` are all ones, words from `high` zeros. */
   private low = 0;
   private high = 0;
-  private entry: number;
+  private entry = -1;
   private inOptional = false;
-  private horizon: number;
+  private horizon = 0;
   private nextCheck = CHECK_EVERY_STEPS;
   private nextProgress: number;
   // The deepest configuration recorded at a backtrack.
@@ -784,6 +743,7 @@ class OneSearch<S> implements PartSearch {
     private readonly model: Model<S>,
     part: Operation[],
     private readonly options: SearchOptions,
+    unobserved?: Set<number>,
   ) {
     // Keep only the ops that constrain something; number them 0..n-1 locally.
     const ops = this.ops;
@@ -803,7 +763,6 @@ class OneSearch<S> implements PartSearch {
     const budget = new MemoryBudget(this.memoryMax, options.memoryBytesElsewhere ?? noBytes);
     this.budget = budget;
     this.space = new StateSpace(model, ops, budget, options.statesMax);
-    budget.track(this.space);
     this.initialState = this.space.intern(model.init());
     this.state = this.initialState;
     this.bestState = this.initialState;
@@ -847,36 +806,30 @@ class OneSearch<S> implements PartSearch {
     // list holds required ops' calls and returns; the optional list holds optional ops' calls. The
     // scan tries required candidates first and optional ones after: an optional op is placed only
     // when required ops alone cannot go on. `rank` is the position in the merged time order.
-    const order = timeOrder(ops, opOfEntry, n, entryCount);
-    const headMain = (this.headMain = entryCount);
-    const headOptional = (this.headOptional = entryCount + 1);
-    const next = (this.next = int32s(entryCount + 2));
-    const prev = (this.prev = int32s(entryCount + 2));
+    const order = (this.order = timeOrder(ops, opOfEntry, n, entryCount));
+    this.headMain = entryCount;
+    this.headOptional = entryCount + 1;
+    this.next = int32s(entryCount + 2);
+    this.prev = int32s(entryCount + 2);
     const rank = (this.rank = int32s(entryCount));
-    let lastMain = headMain;
-    let lastOptional = headOptional;
-    for (let position = 0; position < entryCount; position++) {
-      const e = order[position];
-      rank[e] = position;
-      if (e < n && isRequired[e] === 0) {
-        next[lastOptional] = e;
-        prev[e] = lastOptional;
-        lastOptional = e;
-      } else {
-        next[lastMain] = e;
-        prev[e] = lastMain;
-        lastMain = e;
+    for (let position = 0; position < entryCount; position++) rank[order[position]] = position;
+    if (unobserved !== undefined) {
+      let count = 0;
+      const withheld = int32s(n);
+      for (let i = 0; i < n; i++) {
+        if (isRequired[i] === 0 && unobserved.has(ops[i].id)) {
+          withheld[i] = 1;
+          count++;
+        }
       }
+      if (count > 0) this.withheld = withheld;
     }
-    next[lastMain] = -1;
-    next[lastOptional] = -1;
-    this.entry = next[headMain];
-    this.horizon = entryCount;
+    this.linkLists();
 
     this.requiredBits = uint32s((requiredCount + 31) >>> 5);
     this.optionalBits = uint32s((optionalCount + 31) >>> 5);
     this.cache = new ConfigCache(this.optionalBits.length, budget, n);
-    budget.track(this.cache);
+    budget.track(this);
     budget.enforce();
     this.stackEntry = int32s(n);
     this.stackState = int32s(n);
@@ -889,9 +842,16 @@ class OneSearch<S> implements PartSearch {
   run(stepsMax: number): SearchResult | undefined {
     if (this.done !== undefined) return this.done;
     this.budget.recount();
+    const stepsBefore = this.steps;
     let outcome: Outcome;
     try {
       outcome = this.search(stepsMax);
+      // No linearization without the withheld ops: one of them may be what explains the history.
+      // Go straight on with them, so a search whose tables pass the ceiling ends in this same call.
+      while (outcome === Outcome.Illegal && this.withheld !== undefined) {
+        this.releaseWithheld();
+        outcome = this.search(Math.max(stepsMax - (this.steps - stepsBefore), 1));
+      }
     } catch (error) {
       // A table that would pass the ceiling was not grown; what was found so far still stands.
       if (!(error instanceof OverMemoryCeiling)) throw error;
@@ -1074,6 +1034,50 @@ class OneSearch<S> implements PartSearch {
       this.horizon = horizon;
       this.nextCheck = nextCheck;
     }
+  }
+
+  /**
+   * Links the two doubly linked lists in time order, each with a sentinel head; -1 ends a list. The
+   * main list holds required ops' calls and returns; the optional list holds optional ops' calls
+   * (not the withheld ones). The scan tries required candidates first and optional ones after: an
+   * optional op is placed only when required ops alone cannot go on. `rank` is the position in the
+   * merged time order.
+   */
+  private linkLists(): void {
+    const { order, next, prev, n, isRequired, withheld, headMain, headOptional } = this;
+    let lastMain = headMain;
+    let lastOptional = headOptional;
+    for (let position = 0; position < this.entryCount; position++) {
+      const e = order[position];
+      if (e < n && isRequired[e] === 0) {
+        if (withheld !== undefined && withheld[e] === 1) continue;
+        next[lastOptional] = e;
+        prev[e] = lastOptional;
+        lastOptional = e;
+      } else {
+        next[lastMain] = e;
+        prev[e] = lastMain;
+        lastMain = e;
+      }
+    }
+    next[lastMain] = -1;
+    next[lastOptional] = -1;
+    this.entry = next[headMain];
+    this.inOptional = false;
+    this.horizon = this.entryCount;
+  }
+
+  /**
+   * After the first pass found no linearization without the withheld ops: the search starts over
+   * with them, on the same tables and transitions, with a new configuration cache (what failed
+   * without them may not fail with them). The failed pass left nothing placed.
+   */
+  private releaseWithheld(): void {
+    this.withheld = undefined;
+    this.linkLists();
+    this.cache = new ConfigCache(this.optionalBits.length, this.budget, this.n);
+    this.bestDepth = -1;
+    this.bestState = this.initialState;
   }
 
   /** Rank of the first return entry in the main list: optional calls after it are not callable. */
