@@ -1,0 +1,3 @@
+module skepsis.local/porcupine-bench
+
+go 1.16
