@@ -38,7 +38,18 @@ async function commandsFor(argv: string[]): Promise<Command[]> {
 class CliUsageFailure extends Error {}
 
 /** The flags that may be given several times and collect every value (both spellings yargs sets). */
-const ARRAY_FLAGS = new Set(['unsafe-bug', 'unsafeBug', 'node-arg', 'nodeArg', 'workload-opt', 'workloadOpt', 'db-opt', 'dbOpt', 'bin-arg', 'binArg']);
+const ARRAY_FLAGS = new Set([
+  'unsafe-bug',
+  'unsafeBug',
+  'node-arg',
+  'nodeArg',
+  'workload-opt',
+  'workloadOpt',
+  'db-opt',
+  'dbOpt',
+  'bin-arg',
+  'binArg',
+]);
 
 /**
  * Runs the CLI on `argv` (without node and script); resolves to the exit code. An error no command
@@ -58,16 +69,8 @@ export async function run(argv: string[]): Promise<number> {
 async function parseAndRun(argv: string[]): Promise<number> {
   if (argv[0] === 'check') {
     // A plain check (the file and known flags) skips yargs, which takes as long to load as Node.
-    const plain = (await import('./check.js')).runPlainCheck(argv.slice(1));
-    if (plain !== undefined) {
-      try {
-        return await plain;
-      } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        process.stderr.write(`skepsis: ${error.message}\n`);
-        return EXIT_USAGE;
-      }
-    }
+    const plain = (await import('./plain-check.js')).plainCheck(argv.slice(1));
+    if (plain !== undefined) return plain;
   }
   const { default: yargs } = await import('yargs');
   let exitCode = 0;

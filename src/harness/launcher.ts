@@ -8,13 +8,13 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-/** The CLI entry (bin/skepsis.js), found from this file in src/ or in dist/src/. */
+/** The CLI entry (bin/skepsis.cjs), found from this file in src/ or in dist/src/. */
 export function skepsisBin(): string {
-  for (const relative of ['../../bin/skepsis.js', '../../../bin/skepsis.js']) {
+  for (const relative of ['../../bin/skepsis.cjs', '../../../bin/skepsis.cjs']) {
     const path = fileURLToPath(new URL(relative, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new Error('cannot find bin/skepsis.js next to the sources');
+  throw new Error('cannot find bin/skepsis.cjs next to the sources');
 }
 
 /** Ports for nodes are drawn below the kernel's ephemeral range (32768-60999 on Linux), so that the

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PORCUPINE_DIR } from '../checker/porcupine-histories.js';
 
-const BIN = fileURLToPath(new URL('../../bin/skepsis.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/skepsis.cjs', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../checker/examples/stale-read.jsonl', import.meta.url));
 
 function skepsis(...args: string[]) {

@@ -12,16 +12,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_INTERNAL } from '../../src/cli/exit.js';
 import { PORCUPINE_DIR } from '../checker/porcupine-histories.js';
 
-const BIN = fileURLToPath(new URL('../../bin/skepsis.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/skepsis.cjs', import.meta.url));
 const CRASH_CHECKER = fileURLToPath(new URL('./crash-checker.mjs', import.meta.url));
 
 /** Runs the real binary; `crash` preloads the module that makes the checker throw. */
-function skepsis(args: string[], options: { crash: boolean; timeoutMs?: number }) {
+function skepsis(args: string[], options: { crash: boolean; timeoutMs?: number; env?: Record<string, string> }) {
   const preload = options.crash ? ['--import', CRASH_CHECKER] : [];
   return execa(process.execPath, [...preload, BIN, ...args], {
     reject: false,
     timeout: options.timeoutMs ?? 60_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
   });
 }
 
@@ -47,8 +47,14 @@ describe('an internal error', () => {
     expect(EXIT_INTERNAL).toBe(3);
     expect(crashed.exitCode).toBe(EXIT_INTERNAL);
     expect(crashed.stderr).toContain('skepsis check: internal error, no verdict (exit 3): Error: forced internal error in the checker');
-    expect(crashed.stderr).toMatch(/at .*dist\/checker\/search\.js/);
+    // From the check bundle (bin/skepsis.cjs), and from the modules when the bundle is not used.
+    expect(crashed.stderr).toMatch(/at .*dist\/checker\/check-cli\.cjs/);
     expect(crashed.stdout).toBe('');
+    const fromModules = await skepsis(['check', history, '--json'], { crash: true, env: { SKEPSIS_NO_CHECK_BUNDLE: '1' } });
+    expect(fromModules.exitCode).toBe(EXIT_INTERNAL);
+    expect(fromModules.stderr).toContain('skepsis check: internal error, no verdict (exit 3): Error: forced internal error in the checker');
+    expect(fromModules.stderr).toMatch(/at .*dist\/checker\/search\.js/);
+    expect(fromModules.stdout).toBe('');
   });
 
   it('is exit 3 when a worker thread of the checker crashes', async () => {
