@@ -29,12 +29,15 @@ function plan(test: string, seed: number, timeLimitMs = 10_000): SuiteRunPlan {
   };
 }
 
-/** A fake runTest: each call takes `runMs` of the fake clock and answers the next verdict (or throws). */
-function fakeRuns(verdicts: (Validity | Error)[], clock: { ms: number }, runMs: number) {
+/**
+ * A fake runTest: each call takes `runMs` of the fake clock (or the next of a list) and answers the
+ * next verdict (or throws).
+ */
+function fakeRuns(verdicts: (Validity | Error)[], clock: { ms: number }, runMs: number | number[]) {
   let call = 0;
   const run = async () => {
+    clock.ms += Array.isArray(runMs) ? runMs[call] : runMs;
     const verdict = verdicts[call++];
-    clock.ms += runMs;
     if (verdict instanceof Error) throw verdict;
     return {
       dir: join(store, `run-${call}`),
@@ -90,6 +93,26 @@ describe('runSuite', () => {
     expect(fake.calls()).toBe(2);
     expect(suiteExitCode(outcome)).toBe(2);
     expect(suiteLastLine(outcome)).toBe('2 passed, 0 failed, 1 skipped');
+  });
+
+  it('estimates from the median overhead, so one slow check does not skip the rest of the suite', async () => {
+    const clock = { ms: 0 };
+    // 10 s time limits; overheads of 5, 5 and then 100 s (one slow check), then 5 s each.
+    const fake = fakeRuns([true, true, true, true, true, true], clock, [15_000, 15_000, 110_000, 15_000, 15_000, 15_000]);
+    const outcome = await runSuite({
+      name: 's',
+      plans: [1, 2, 3, 4, 5, 6].map((seed) => plan('a', seed)),
+      store,
+      timeBudgetMs: 175_000,
+      failFast: false,
+      run: fake.run,
+      now: () => clock.ms,
+    });
+    // After the slow one (140 s used) the estimate is 10 + 5 s: the fourth and fifth fit (155, 170 s);
+    // the sixth (170 + 15 > 175) does not. With the largest overhead (100 s) none after it would.
+    expect(outcome.runs.map((r) => r.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'skipped']);
+    expect(outcome.runs[5].summary[0]).toMatch(/\(170 s used of 175 s; this run needs about 15 s\)/);
+    expect(fake.calls()).toBe(5);
   });
 
   it('with --fail-fast stops at the first invalid run and reports the rest skipped; exit 1', async () => {
