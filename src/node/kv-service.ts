@@ -171,15 +171,19 @@ export class KvService {
     if (rejected === undefined) return;
     const from = String((message as { from?: unknown }).from);
     this.log(`rejected message from ${from}: ${rejected}`);
-    // Two different entries committed at one index: Raft's safety is broken somewhere in the
-    // cluster (a buggy peer, or a disk that lost acknowledged records). Said loudly, in the words
-    // the harness looks for in node logs (SAFETY_VIOLATION_MARKER).
-    const key = `${from}/${message.term}`;
-    if (rejected === 'overwrites-committed' && !this.safetyReported.has(key) && this.safetyReported.size < 1000) {
+    // Two different entries committed at one index, or two leaders in one term: Raft's safety is
+    // broken somewhere in the cluster (a buggy peer, or a disk that lost acknowledged records or a
+    // vote). Said loudly, in the words the harness looks for in node logs (SAFETY_VIOLATION_MARKER).
+    const violation =
+      rejected === 'overwrites-committed'
+        ? `sent entries that conflict with entries this node holds as committed (commit ${this.raft.status().commit})`
+        : rejected === 'second-leader'
+          ? `acts as leader of a term in which this node ${this.raft.role === 'leader' ? 'leads' : 'already followed another leader'}`
+          : undefined;
+    const key = `${rejected}/${from}/${message.term}`;
+    if (violation !== undefined && !this.safetyReported.has(key) && this.safetyReported.size < 1000) {
       this.safetyReported.add(key);
-      this.log(
-        `${SAFETY_VIOLATION_MARKER}: ${from} (term ${message.term}) sent entries that conflict with entries this node holds as committed (commit ${this.raft.status().commit})`,
-      );
+      this.log(`${SAFETY_VIOLATION_MARKER}: ${from} (term ${message.term}) ${violation}`);
     }
   }
 

@@ -3,22 +3,20 @@
 
 import type { AppendEntries, AppendEntriesResponse, Heartbeat, InstallSnapshot, Message } from './message.js';
 import type { Raft } from './raft.js';
+import { NONE } from './types.js';
 
 export function stepFollower(r: Raft, m: Message): void {
   switch (m.type) {
     case 'AppendEntries':
-      r.electionElapsedTicks = 0;
-      r.leader = m.from;
+      followLeader(r, m.from);
       handleAppendEntries(r, m);
       return;
     case 'Heartbeat':
-      r.electionElapsedTicks = 0;
-      r.leader = m.from;
+      followLeader(r, m.from);
       handleHeartbeat(r, m);
       return;
     case 'InstallSnapshot':
-      r.electionElapsedTicks = 0;
-      r.leader = m.from;
+      followLeader(r, m.from);
       handleSnapshotChunk(r, m);
       return;
     case 'TimeoutNow':
@@ -29,6 +27,17 @@ export function stepFollower(r: Raft, m: Message): void {
       // Answers meant for a role we no longer hold.
       return;
   }
+}
+
+/**
+ * A leader's message at our term. One from another node than the leader this node already follows
+ * in this term means two leaders in one term (Election Safety broken: a vote cast twice, a
+ * forgotten vote): counted and returned as 'second-leader', then handled as before.
+ */
+function followLeader(r: Raft, from: string): void {
+  if (r.leader !== NONE && r.leader !== from) r.reject('second-leader');
+  r.electionElapsedTicks = 0;
+  r.leader = from;
 }
 
 /** Answers an AppendEntries (or a snapshot chunk), echoing the read context it carried, if any. */

@@ -37,6 +37,11 @@ function quorumActive(r: Raft): boolean {
 }
 
 export function stepLeader(r: Raft, m: Message): void {
+  if (m.type === 'AppendEntries' || m.type === 'Heartbeat' || m.type === 'InstallSnapshot') {
+    // Another leader at this leader's own term: Election Safety is broken (see followLeader).
+    r.reject('second-leader');
+    return;
+  }
   const progress = r.progress.get(m.from);
   if (progress === undefined) return;
   switch (m.type) {

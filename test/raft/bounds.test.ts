@@ -110,3 +110,44 @@ describe('a peer that contradicts committed entries', () => {
     expect(n1.status().rejectedMessages).toEqual({ 'overwrites-committed': 2 });
   });
 });
+
+describe('a second leader in one term', () => {
+  const heartbeat = (from: string, term: number) => ({ type: 'Heartbeat' as const, from, to: 'n1', term, commit: 0, context: '' });
+  const append = (from: string, term: number) => ({
+    type: 'AppendEntries' as const,
+    from,
+    to: 'n1',
+    term,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    commit: 0,
+  });
+
+  it('is refused as second-leader by a follower that already follows another leader in that term', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    const n1 = h.raft('n1');
+    expect(n1.step(append('n2', 2))).toBeUndefined();
+    expect(n1.status().leader).toBe('n2');
+    expect(n1.step(heartbeat('n2', 2))).toBeUndefined();
+    // n3 leads term 2 as well: two leaders in one term.
+    expect(n1.step(heartbeat('n3', 2))).toBe('second-leader');
+    expect(n1.step(append('n2', 2))).toBe('second-leader');
+    expect(n1.status().rejectedMessages).toEqual({ 'second-leader': 2 });
+    // A leader of a later term is nothing of the kind.
+    expect(n1.step(append('n3', 3))).toBeUndefined();
+    expect(n1.step(heartbeat('n3', 3))).toBeUndefined();
+    expect(n1.status().rejectedMessages).toEqual({ 'second-leader': 2 });
+  });
+
+  it('is refused as second-leader by a leader of that term, which stays leader', () => {
+    const h = new Harness(['n1', 'n2', 'n3']);
+    h.elect('n1');
+    const n1 = h.raft('n1');
+    const term = n1.term;
+    expect(n1.step(heartbeat('n2', term))).toBe('second-leader');
+    expect(n1.step(append('n3', term))).toBe('second-leader');
+    expect(n1.role).toBe('leader');
+    expect(n1.status().rejectedMessages).toEqual({ 'second-leader': 2 });
+  });
+});
