@@ -25,6 +25,19 @@ export function exitCodeFor(valid: true | false | 'unknown'): number {
   return valid === true ? EXIT_VALID : valid === false ? EXIT_INVALID : EXIT_UNKNOWN;
 }
 
+/**
+ * Reports an error that reached the top of a command: bad usage (UsageError) is said as such, exit
+ * EXIT_USAGE; anything else is an internal error with its stack, exit EXIT_INTERNAL. Returns the code.
+ */
+export function exitForError(command: string, error: unknown): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`skepsis: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  process.stderr.write(internalErrorText(command, error));
+  return EXIT_INTERNAL;
+}
+
 /** What stderr says of an internal error: that it is one and no verdict, then the stack (and causes). */
 export function internalErrorText(command: string, error: unknown): string {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -2,7 +2,7 @@
 // subcommand. Exit codes: 0 valid, 1 invalid, 2 unknown, 3 internal error, 254 bad usage or bad input.
 
 import type { Argv } from 'yargs';
-import { EXIT_INTERNAL, EXIT_USAGE, internalErrorText, UsageError } from './exit.js';
+import { EXIT_USAGE, exitForError, UsageError } from './exit.js';
 
 /** A subcommand: adds itself to the parser; its handler reports the exit code through `setExit`. */
 export interface Command {
@@ -53,16 +53,15 @@ const ARRAY_FLAGS = new Set([
 
 /**
  * Runs the CLI on `argv` (without node and script); resolves to the exit code. An error no command
- * turned into an exit code of its own is an internal error (EXIT_INTERNAL), reported with its stack:
- * never a verdict.
+ * turned into an exit code of its own is bad usage if a UsageError, else an internal error
+ * (exitForError), reported with its stack: never a verdict.
  */
 export async function run(argv: string[]): Promise<number> {
   try {
     return await parseAndRun(argv);
   } catch (error) {
     const command = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? `skepsis ${argv[0]}` : 'skepsis';
-    process.stderr.write(internalErrorText(command, error));
-    return EXIT_INTERNAL;
+    return exitForError(command, error);
   }
 }
 
@@ -110,11 +109,8 @@ async function parseAndRun(argv: string[]): Promise<number> {
       process.stderr.write(`skepsis: ${error.message}\nRun "skepsis --help" for the commands and their options.\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`skepsis: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (usageFailure === undefined) throw error;
+    // A command's UsageError goes to run(), which says it as bad usage.
+    if (error instanceof UsageError || usageFailure === undefined) throw error;
   }
   if (usageFailure !== undefined) {
     process.stderr.write(`skepsis: ${usageFailure}\nRun "skepsis --help" for the commands and their options.\n`);

@@ -5,7 +5,7 @@
 // from the modules when the bundle is missing or stale.
 
 import { runPlainCheck } from './check.js';
-import { EXIT_INTERNAL, EXIT_USAGE, internalErrorText, UsageError } from './exit.js';
+import { exitForError } from './exit.js';
 
 /**
  * Runs `skepsis check ARGS` when `args` (after `check`) are a plain check; resolves to the exit
@@ -14,12 +14,5 @@ import { EXIT_INTERNAL, EXIT_USAGE, internalErrorText, UsageError } from './exit
 export function plainCheck(args: string[]): Promise<number> | undefined {
   const pending = runPlainCheck(args);
   if (pending === undefined) return undefined;
-  return pending.catch((error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`skepsis: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    process.stderr.write(internalErrorText('skepsis check', error));
-    return EXIT_INTERNAL;
-  });
+  return pending.catch((error: unknown) => exitForError('skepsis check', error));
 }

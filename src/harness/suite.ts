@@ -81,7 +81,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const progress = options.progress ?? (() => {});
   const startedAt = new Date().toISOString();
   const start = now();
-  let overheadMs = RUN_OVERHEAD_ESTIMATE_MS;
+  /** Overheads measured so far, sorted (see RUN_OVERHEAD_ESTIMATE_MS). */
   const overheadsMs: number[] = [];
   let stopReason: string | undefined;
   const runs: SuiteRunResult[] = [];
@@ -95,6 +95,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
     const label = `[${index + 1}/${options.plans.length}] ${plan.test} seed ${plan.seed}`;
     if (options.signal?.aborted) stopReason ??= 'the suite was interrupted';
     const elapsed = now() - start;
+    const overheadMs = overheadsMs.length === 0 ? RUN_OVERHEAD_ESTIMATE_MS : overheadsMs[overheadsMs.length >> 1];
     const estimateMs = plan.config.timeLimitMs + overheadMs;
     const skipReason =
       stopReason ??
@@ -114,7 +115,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
       const elapsedMs = now() - runStart;
       const measured = Math.max(0, elapsedMs - plan.config.timeLimitMs);
       overheadsMs.push(measured);
-      overheadMs = [...overheadsMs].sort((a, b) => a - b)[overheadsMs.length >> 1];
+      overheadsMs.sort((x, y) => x - y);
       const historyVerdicts = [results.linearizability?.valid, results.workloadCheck?.valid].filter((v): v is Validity => v !== undefined);
       const status: SuiteRunStatus = results.valid === true ? 'passed' : results.valid === false ? 'failed' : 'unknown';
       runs.push({
